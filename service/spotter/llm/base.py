@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -65,7 +65,7 @@ class LanguageModel(Protocol):
         """The id reported as `done.model` (`offline` for the offline responder)."""
         ...
 
-    def stream(self, request: LLMRequest) -> AsyncIterator[LLMEvent]:
+    def stream(self, request: LLMRequest) -> AsyncGenerator[LLMEvent, None]:
         """Stream the answer to `request`: `TextDelta`s, then one `Finished`."""
         ...
 
