@@ -16,7 +16,7 @@ class ConversationMemory(Protocol):
     Contract (tested against every backend by one suite):
     - `append_turn` stores the user message and the answer as one step, keeps the newest
       `window` messages, sets the committed-turn count, restarts the sliding TTL and clears any
-      tombstone.
+      tombstone. It is idempotent per turn count: a retried commit of the same turn is not appended twice.
     - A conversation idle for the TTL is gone and leaves a `memory_expired` tombstone; one pushed
       out by the capacity bound leaves `memory_evicted`. Tombstones expire on their own.
     - `forget` erases the conversation, its tombstone and its turn records, leaving nothing.

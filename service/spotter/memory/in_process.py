@@ -86,6 +86,10 @@ class InProcessMemory:
         if conversation is not None and conversation.expires_at <= now:
             self._bury(name, LossReason.EXPIRED, now)
             conversation = None
+        if conversation is not None and conversation.turns == turns:
+            # every commit raises the count: the same count again is a retried commit, not a new turn
+            self._conversations[name] = conversation
+            return
         previous = conversation.messages if conversation else ()
         records = conversation.records if conversation else ()
         messages = (*previous, user, assistant)[-self.window :]

@@ -109,6 +109,9 @@ local newest = redis.call('ZRANGE', LRU, -1, -1, 'WITHSCORES')
 if newest[2] and tonumber(newest[2]) >= now then now = tonumber(newest[2]) + 1 end
 local score = redis.call('ZSCORE', LRU, name)
 if score and expired(score, now) then drop(name) end
+-- Every commit raises the turn count, so seeing this count already means a retried call whose
+-- first attempt succeeded: appending again would duplicate the turn in the window.
+if redis.call('GET', key('conv', name)) == ARGV[8] then return 1 end
 local win, rec = key('win', name), key('rec', name)
 redis.call('RPUSH', win, ARGV[9], ARGV[10])
 redis.call('LTRIM', win, -WINDOW, -1)

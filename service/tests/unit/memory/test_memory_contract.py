@@ -181,3 +181,13 @@ async def test_locks_belong_to_their_owner_and_expire(make_memory: MemoryFactory
 
 async def test_ping(make_memory: MemoryFactory) -> None:
     assert await make_memory().ping()
+
+
+async def test_a_retried_commit_of_the_same_turn_is_not_appended_twice(make_memory: MemoryFactory) -> None:
+    memory = make_memory()
+    k = key()
+    await memory.append_turn(k, user(1), bot(1), 1)
+    await memory.append_turn(k, user(1), bot(1), 1)
+    loaded = await memory.load(k)
+    assert loaded.state is not None
+    assert loaded.state.messages == (user(1), bot(1))
