@@ -6,6 +6,7 @@ __all__ = [
     "BackendUnavailable",
     "ConfigurationError",
     "ConversationBusy",
+    "DatabaseUnavailable",
     "IdempotencyConflict",
     "LLMError",
     "NotFound",
@@ -52,6 +53,10 @@ class BackendUnavailable(SpotterError):
     def __init__(self, message: str, retry_after: int = 5) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class DatabaseUnavailable(BackendUnavailable):
+    """The workout database is unreachable."""
 
 
 class LLMError(SpotterError):

@@ -18,7 +18,7 @@ from spotter.errors import ConfigurationError
 __all__ = ["DEVELOPMENT_SECRET", "Settings"]
 
 #: Used only when SPOTTER_ENV=development and no secret is set, so `make run` needs no setup.
-DEVELOPMENT_SECRET = "spotter-development-secret-not-for-production-use"
+DEVELOPMENT_SECRET = "spotter-development-secret-not-for-production-use"  # noqa: S105 (dev only)
 MIN_SECRET_BYTES = 32
 MAX_MESSAGE_CHARS = 4000  # the spec's maxLength; the setting may lower it, never raise it
 
@@ -34,7 +34,7 @@ class Settings:
     env: Environment = "production"
     auth_secret: str = ""
     llm: LLMBackend = "offline"
-    anthropic_model: str = "claude-sonnet-4-5"
+    anthropic_model: str = "claude-sonnet-4-6"
     anthropic_api_key: str = ""
     anthropic_base_url: str = ""
     llm_timeout_seconds: float = 60.0
@@ -152,7 +152,7 @@ def _variable_name(field_name: str) -> str:
 def _replace(settings: Settings, **changes: object) -> Settings:
     values = {f.name: getattr(settings, f.name) for f in fields(settings)}
     values.update(changes)
-    return Settings(**values)  # type: ignore[arg-type]
+    return Settings(**values)
 
 
 def _choice(name: str, value: str, allowed: tuple[str, ...]) -> None:

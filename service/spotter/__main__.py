@@ -1,0 +1,5 @@
+"""`python -m spotter` runs the CLI."""
+
+from spotter.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,133 @@
+"""The composition root: builds every component from Settings, starts and stops them.
+
+Framework-free, so the CLI, the HTTP app and tests assemble the service the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+
+from spotter.errors import ConfigurationError
+from spotter.llm.base import LanguageModel
+from spotter.llm.factory import build_language_model
+from spotter.memory.backend import ConversationMemory
+from spotter.memory.in_process import InProcessMemory
+from spotter.metrics import Metrics
+from spotter.retrieval.base import Retriever
+from spotter.retrieval.embedding import Embedder
+from spotter.retrieval.index import ensure_knowledge_index
+from spotter.retrieval.knowledge_base import load_knowledge
+from spotter.retrieval.retriever import SpotterRetriever
+from spotter.retrieval.stores import open_vector_store
+from spotter.retrieval.vector_store import VectorStore
+from spotter.settings import Settings
+from spotter.turns.coordinator import TurnCoordinator
+from spotter.turns.limits import TurnLimits
+from spotter.turns.pipeline import TurnPipeline
+from spotter.workouts.factory import open_workout_repository
+from spotter.workouts.repository import WorkoutRepository
+
+__all__ = ["Services", "open_memory"]
+
+logger = logging.getLogger(__name__)
+
+
+def open_memory(settings: Settings) -> ConversationMemory:
+    """The configured conversation memory backend."""
+    if settings.uses_redis:
+        from spotter.memory.redis_memory import RedisMemory
+
+        return RedisMemory.from_settings(settings)
+    if settings.memory_url.rstrip("/") != "memory:":
+        raise ConfigurationError("SPOTTER_MEMORY_URL must be memory:// or redis://HOST:PORT/DB")
+    return InProcessMemory(
+        window=settings.memory_window,
+        ttl_seconds=settings.memory_ttl_seconds,
+        max_conversations=settings.memory_max_conversations,
+        tombstone_seconds=settings.memory_tombstone_seconds,
+    )
+
+
+@dataclass(slots=True)
+class Services:
+    """Everything a running service holds; `start()` before use, `stop()` at shutdown."""
+
+    settings: Settings
+    metrics: Metrics
+    memory: ConversationMemory
+    llm: LanguageModel
+    embedder: Embedder
+    vector_store: VectorStore
+    workouts: WorkoutRepository
+    retriever: Retriever
+    coordinator: TurnCoordinator
+    _sweeper: asyncio.Task[None] | None = field(default=None)
+
+    @classmethod
+    async def open(cls, settings: Settings, metrics: Metrics | None = None) -> Services:
+        """Build every component and make sure the knowledge index is current."""
+        metrics = metrics or Metrics()
+        memory = open_memory(settings)
+        embedder = Embedder()
+        vector_store = open_vector_store(settings)
+        workouts = await open_workout_repository(settings)
+        await ensure_knowledge_index(settings, vector_store, embedder)
+        retriever = SpotterRetriever(
+            store=vector_store, embedder=embedder, workouts=workouts, documents=load_knowledge()
+        )
+        llm = build_language_model(settings)
+        pipeline = TurnPipeline(
+            memory=memory,
+            retriever=retriever,
+            llm=llm,
+            metrics=metrics,
+            max_output_tokens=settings.max_output_tokens,
+            top_k=settings.retrieval_top_k,
+        )
+        coordinator = TurnCoordinator(
+            memory=memory,
+            pipeline=pipeline,
+            limits=TurnLimits(settings.rate_limit_per_minute, settings.max_streams_per_user),
+            metrics=metrics,
+            heartbeat_seconds=settings.heartbeat_seconds,
+            resume_grace_seconds=settings.resume_grace_seconds,
+        )
+        services = cls(settings, metrics, memory, llm, embedder, vector_store, workouts, retriever, coordinator)
+        metrics.sample("spotter_memory", "Conversation memory", services._memory_gauges)
+        return services
+
+    async def _memory_gauges(self) -> dict[str, float]:
+        stats = await self.memory.stats()
+        return {
+            "conversations": stats.conversations,
+            "tombstones": stats.tombstones,
+            "turn_records": stats.turn_records,
+        }
+
+    def start(self) -> None:
+        """Start background work (the memory sweeper)."""
+        self._sweeper = asyncio.create_task(self._sweep_forever(), name="spotter-memory-sweeper")
+
+    async def stop(self) -> None:
+        """Drain turns, stop background work and close every connection."""
+        await self.coordinator.drain(self.settings.drain_seconds)
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+        await self.llm.aclose()
+        await self.workouts.close()
+        await self.memory.close()
+        self.embedder.close()
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.memory_sweep_seconds)
+            try:
+                await self.memory.sweep()
+                self.coordinator.prune()
+            except Exception:
+                logger.exception("memory sweep failed")
