@@ -153,6 +153,8 @@ async def read_json_body(request: Request[Any, Any, Any], model: type[T]) -> T:
         raise InvalidRequest([InvalidParam("body", str(error), _json_path(str(error)))]) from None
     except msgspec.DecodeError as error:
         raise InvalidRequest([InvalidParam("body", f"not valid JSON: {error}")]) from None
+    except UnicodeDecodeError:
+        raise InvalidRequest([InvalidParam("body", "not valid UTF-8")]) from None
 
 
 def _json_path(message: str) -> str | None:
