@@ -11,7 +11,7 @@ import pytest
 
 from tests.support.anthropic_server import AnthropicServer, Behaviour
 from tests.support.observe import llm_messages
-from tests.support.service_process import ServiceProcess
+from tests.support.service_process import ServiceFactory, ServiceProcess
 from tests.support.sse_client import Chat
 
 SLOW = Behaviour(text=" ".join(f"word{n}" for n in range(200)), delay=0.05)
@@ -172,3 +172,12 @@ def test_cancel_and_forget_validate_the_conversation_id(llm_service: ServiceProc
     headers = Chat(llm_service.url).headers()
     assert httpx.post(f"{llm_service.url}/v1/conversations/xyz/cancel", headers=headers).status_code == 400
     assert httpx.delete(f"{llm_service.url}/v1/conversations/{uuid.uuid4()}", headers=headers).status_code == 204
+
+
+def test_heartbeats_keep_a_waiting_stream_alive(make_service: ServiceFactory, anthropic: AnthropicServer) -> None:
+    service = make_service(SPOTTER_HEARTBEAT_SECONDS="0.3")
+    anthropic.script(Behaviour(headers_delay=1.5))
+    result = Chat(service.url).send("are you there?")
+    assert result.comments >= 3  # `: ping` lines while the LLM had not answered yet
+    assert result.names[-1] == "done"
+    assert b": ping\n\n" in result.body
