@@ -32,7 +32,7 @@ def built_index() -> Path:
         return directory
     building = directory.with_name(directory.name + ".building")
     shutil.rmtree(building, ignore_errors=True)
-    subprocess.run(  # noqa: S603 - our own CLI
+    subprocess.run(
         [sys.executable, "-m", "spotter", "index", "--data-dir", str(building)],
         check=True,
         env={**os.environ, "SPOTTER_ENV": "development"},
