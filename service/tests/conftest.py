@@ -20,6 +20,8 @@ from spotter.retrieval.embedding import Embedder
 from spotter.retrieval.index import index_fingerprint
 from spotter.settings import Settings
 
+pytest_plugins = ["tests.retrieval_fixtures"]
+
 CACHE_ROOT = Path(os.environ.get("SPOTTER_TEST_CACHE", Path.home() / ".cache" / "spotter-tests"))
 
 

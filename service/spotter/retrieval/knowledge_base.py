@@ -1,4 +1,4 @@
-"""Loads Spotter's fitness knowledge base: Markdown files with YAML front matter, shipped in the package.
+"""Loads Spotter's knowledge base: Markdown files with YAML front matter, shipped in the package.
 
 The files under `spotter/knowledge/` are the source of truth for the shared knowledge namespace;
 `knowledge_fingerprint()` tells start-up whether the built index still matches them.
@@ -53,7 +53,8 @@ class KnowledgeDocument:
     def content_hash(self) -> str:
         """sha256 of everything that is embedded or stored, so unchanged entries can be skipped."""
         digest = hashlib.sha256()
-        for part in (self.id, self.title, self.kind, self.text, repr(sorted(self.metadata.items()))):
+        extra = repr(sorted(self.metadata.items()))
+        for part in (self.id, self.title, self.kind, self.text, extra):
             digest.update(part.encode())
             digest.update(b"\0")
         return digest.hexdigest()

@@ -8,7 +8,7 @@ import pytest
 
 from spotter.retrieval.timeframe import Latest, TimeFrame, local_today, resolve_timeframe
 
-# A Wednesday. The previous calendar week is Monday 9 – Sunday 15 November 2026.
+# A Wednesday. The previous calendar week is Monday 9 to Sunday 15 November 2026.
 WEDNESDAY = date(2026, 11, 18)
 
 

@@ -1,0 +1,340 @@
+"""Spotter's retriever: the knowledge base plus the asking user's own workouts, nobody else's.
+
+Three sources feed one ranked list:
+1. Date-bounded history questions ("what did I squat last week?") are answered from the workout
+   repository by date and ranked first; "my last leg day" takes the newest matching workout.
+2. The knowledge namespace, ranked by dense similarity, or (hybrid mode, the default) by
+   similarity plus a weighted, per-query normalised BM25 score; see docs/retrieval.md for why
+   this beat reciprocal-rank fusion.
+3. The user's workout namespace (`workout_namespace(user_id)`, no other), by similarity, with
+   slots reserved when the question is about the user's own training.
+A failing store, database or model marks the result `degraded`; `retrieve` never raises.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from spotter.retrieval.base import RetrievalHit, RetrievalQuery, RetrievalResult
+from spotter.retrieval.knowledge_base import KnowledgeDocument
+from spotter.retrieval.lexical import LexicalIndex, terms
+from spotter.retrieval.passages import passages
+from spotter.retrieval.timeframe import Latest, TimeFrame, resolve_timeframe
+from spotter.retrieval.vector_store import (
+    KNOWLEDGE_NAMESPACE,
+    MetadataValue,
+    VectorMatch,
+    VectorStore,
+    workout_namespace,
+)
+from spotter.retrieval.workout_topics import WorkoutTopic, question_topic
+from spotter.workouts.model import Workout, workout_document_text
+from spotter.workouts.repository import WorkoutRepository
+
+__all__ = ["Mode", "QueryEmbedder", "SpotterRetriever", "workout_hit_id", "workout_hit_title"]
+
+logger = logging.getLogger(__name__)
+
+Mode = Literal["dense", "hybrid"]
+
+#: Hybrid score = cosine + LEXICAL_WEIGHT * bm25 / best bm25 of the query (tuned on the
+#: evaluation sets: 0.2-0.3 is a plateau; see docs/retrieval.md).
+LEXICAL_WEIGHT = 0.25
+#: A workout found by similarity must be at least this close to be shown at all.
+MIN_WORKOUT_SIMILARITY = 0.25
+#: ...and this close when the question is not about the user's own training.
+MIN_UNASKED_WORKOUT_SIMILARITY = 0.55
+_PASSAGES_PER_QUERY = 64
+_LEXICAL_CANDIDATES = 20
+_LATEST_PAGES = 5  # "my last leg day" looks back through at most 500 workouts
+_LATEST_PAGE_SIZE = 100
+
+# "did I", "have I", "I've", "my last", "how has my ...": the question is about the user's own
+# training history. A bare "my" ("how do I brace my core?") asks for advice, not history.
+_PERSONAL = re.compile(
+    r"\b(?:did|have|had|was|were)\s+i\b|\bi(?:'ve|\s+did|\s+have\s+been|\s+was|\s+\w+ed)\b"
+    r"|\b(?:has|have|had)\s+my\b|\bmy\s+(?:last|latest|recent|previous|best|usual|current"
+    r"|progress|history|log|workouts?|sessions?|training|runs?|lifts?|numbers|prs?|records?)\b"
+    r"|\bmy\b.*\b(?:going|progress\w*|improv\w*|trend\w*)\b"
+)
+
+
+class QueryEmbedder(Protocol):
+    """What the retriever needs from `spotter.retrieval.embedding.Embedder`."""
+
+    async def embed_async(
+        self, texts: Sequence[str], batch_size: int = 32
+    ) -> npt.NDArray[np.float32]: ...
+
+
+def workout_hit_id(workout_id: str) -> str:
+    """The hit id of a workout: `workout:<uuid>`."""
+    return f"workout:{workout_id}"
+
+
+def workout_hit_title(day: date, title: str) -> str:
+    """How a workout is titled in hits: "2026-11-18 · Leg day"."""
+    return f"{day.isoformat()} \u00b7 {title}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    hit: RetrievalHit
+    similarity: float  # dense cosine; 0.0 for an entry found only by BM25
+    day: date | None = None  # a workout's date
+
+
+class SpotterRetriever:
+    """Implements `Retriever`.
+
+    `documents` (the knowledge entries the store holds) build the BM25 index of hybrid mode;
+    without them, or with `mode="dense"`, knowledge is ranked by similarity alone. Hit scores are
+    cosine similarities (plus the BM25 share in hybrid mode); date-matched workouts score 1.0.
+    """
+
+    def __init__(
+        self,
+        store: VectorStore,
+        embedder: QueryEmbedder,
+        workouts: WorkoutRepository | None = None,
+        *,
+        documents: Sequence[KnowledgeDocument] = (),
+        mode: Mode = "hybrid",
+    ) -> None:
+        self._store = store
+        self._embedder = embedder
+        self._workouts = workouts
+        self._documents = {doc.id: doc for doc in documents}
+        self._lexical = (
+            LexicalIndex.from_documents(documents) if mode == "hybrid" and documents else None
+        )
+        self._exercise_words = frozenset(
+            word for doc in documents if doc.kind == "exercise" for word in terms(doc.title)
+        )
+
+    @property
+    def mode(self) -> Mode:
+        """"hybrid" when a lexical index fuses with the dense ranking, else "dense"."""
+        return "hybrid" if self._lexical is not None else "dense"
+
+    async def retrieve(self, query: RetrievalQuery) -> RetrievalResult:
+        """Up to `query.top_k` hits: dated workouts first, then knowledge and similar workouts."""
+        top_k = max(0, query.top_k)
+        if top_k == 0 or not query.text.strip():
+            return RetrievalResult()
+        frame = resolve_timeframe(query.text, query.today)
+        # The log is read while the question is embedded; cancelled with us if the turn is.
+        dated_task = asyncio.ensure_future(self._dated_workouts(query, frame))
+        try:
+            return await self._retrieve(query, top_k, frame, dated_task)
+        finally:
+            if not dated_task.done():
+                dated_task.cancel()
+
+    async def _retrieve(
+        self,
+        query: RetrievalQuery,
+        top_k: int,
+        frame: TimeFrame | Latest | None,
+        dated_task: asyncio.Future[list[RetrievalHit]],
+    ) -> RetrievalResult:
+        personal = bool(_PERSONAL.search(query.text.lower().replace("\u2019", "'")))
+        degraded = False
+        vector: npt.NDArray[np.float32] | None = None
+        try:
+            vector = (await self._embedder.embed_async([query.text]))[0]
+        except Exception:
+            logger.exception("embedding the query failed; retrieval is degraded")
+            degraded = True
+        knowledge: list[_Candidate] = []
+        similar: list[_Candidate] = []
+        if vector is not None:
+            knowledge_result, workout_result = await asyncio.gather(
+                self._store.query(KNOWLEDGE_NAMESPACE, vector, _PASSAGES_PER_QUERY),
+                self._store.query(workout_namespace(query.user_id), vector, top_k * 2),
+                return_exceptions=True,
+            )
+            if isinstance(knowledge_result, BaseException):
+                _log_failure("knowledge search", knowledge_result)
+                degraded = True
+            else:
+                knowledge = self._dense_knowledge(knowledge_result)
+            if isinstance(workout_result, BaseException):
+                _log_failure("workout search", workout_result)
+                degraded = True
+            else:
+                similar = _similar_workouts(workout_result, personal)
+        if self._lexical is not None:
+            knowledge = self._fuse(query.text, knowledge)
+        try:
+            dated = await dated_task
+        except Exception as exc:
+            _log_failure("workout log", exc)
+            dated, degraded = [], True
+            similar = _within(frame, similar)  # the log is down: similar workouts stand in
+        else:
+            if frame is not None and self._workouts is not None:
+                similar = []  # the log answered a dated question; similarity would add noise
+        return RetrievalResult(_merge(dated, knowledge, similar, top_k, personal), degraded)
+
+    async def _dated_workouts(
+        self, query: RetrievalQuery, frame: TimeFrame | Latest | None
+    ) -> list[RetrievalHit]:
+        if frame is None or self._workouts is None:
+            return []
+        if isinstance(frame, TimeFrame):
+            found = await self._workouts.in_range(query.user_id, frame.date_from, frame.date_to)
+            topic = question_topic(query.text, self._exercise_words, found)
+            chosen = sorted(
+                (w for w in found if topic.matches(w)),
+                key=lambda w: (w.date, w.created_at),
+                reverse=True,
+            )
+        else:
+            latest = await self._latest_matching(query)
+            chosen = [] if latest is None else [latest]
+        return [_workout_hit(w.id, w.date, w.title, workout_document_text(w), 1.0) for w in chosen]
+
+    async def _latest_matching(self, query: RetrievalQuery) -> Workout | None:
+        assert self._workouts is not None
+        cursor: str | None = None
+        topic: WorkoutTopic | None = None
+        for _ in range(_LATEST_PAGES):
+            page = await self._workouts.list(
+                query.user_id, limit=_LATEST_PAGE_SIZE, cursor=cursor, date_to=query.today
+            )
+            if topic is None:
+                topic = question_topic(query.text, self._exercise_words, page.items)
+            for workout in page.items:  # newest first
+                if topic.matches(workout):
+                    return workout
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        return None
+
+    def _dense_knowledge(self, matches: Iterable[VectorMatch]) -> list[_Candidate]:
+        """One candidate per entry, from its best passage (matches arrive best first)."""
+        seen: set[str] = set()
+        ranked: list[_Candidate] = []
+        for match in matches:
+            doc_id = _text(match.metadata, "doc_id") or match.id
+            if doc_id in seen:
+                continue
+            seen.add(doc_id)
+            title = _text(match.metadata, "title") or doc_id
+            hit = RetrievalHit(doc_id, title, "knowledge", match.score, _text(match.metadata, "text"))
+            ranked.append(_Candidate(hit, match.score))
+        return ranked
+
+    def _fuse(self, question: str, dense: Sequence[_Candidate]) -> list[_Candidate]:
+        """Dense similarity plus weighted BM25 (normalised by the query's best BM25 score)."""
+        assert self._lexical is not None
+        lexical = self._lexical.search(question, _LEXICAL_CANDIDATES)
+        if not lexical:
+            return list(dense)
+        best = lexical[0][1]
+        fused = {c.hit.id: c.similarity for c in dense}
+        for doc_id, score in lexical:
+            fused[doc_id] = fused.get(doc_id, 0.0) + LEXICAL_WEIGHT * score / best
+        by_id = {c.hit.id: c for c in dense}
+        ranked: list[_Candidate] = []
+        for doc_id in sorted(fused, key=lambda i: (-fused[i], i)):
+            found = by_id.get(doc_id) or self._lexical_candidate(doc_id, question)
+            if found is not None:
+                hit = found.hit
+                scored = RetrievalHit(hit.id, hit.title, hit.source, fused[doc_id], hit.text)
+                ranked.append(_Candidate(scored, found.similarity))
+        return ranked
+
+    def _lexical_candidate(self, doc_id: str, question: str) -> _Candidate | None:
+        doc = self._documents.get(doc_id)
+        if doc is None:
+            return None
+        wanted = set(terms(question))
+        best = max(passages(doc), key=lambda p: len(wanted & set(terms(p.embed_text))))
+        return _Candidate(RetrievalHit(doc.id, doc.title, "knowledge", 0.0, best.text), 0.0)
+
+
+def _similar_workouts(matches: Iterable[VectorMatch], personal: bool) -> list[_Candidate]:
+    floor = MIN_WORKOUT_SIMILARITY if personal else MIN_UNASKED_WORKOUT_SIMILARITY
+    ranked: list[_Candidate] = []
+    for match in matches:
+        if match.score < floor:
+            continue
+        raw_date = match.metadata.get("date")
+        day = _date_from_int(raw_date) if isinstance(raw_date, int) else None
+        title = _text(match.metadata, "title") or "Workout"
+        text = _text(match.metadata, "text")
+        if day is None:
+            continue
+        hit = _workout_hit(match.id, day, title, text, match.score)
+        ranked.append(_Candidate(hit, match.score, day))
+    return ranked
+
+
+def _within(frame: TimeFrame | Latest | None, similar: list[_Candidate]) -> list[_Candidate]:
+    """The similar workouts that fit the question's dates."""
+    if frame is None:
+        return similar
+    if isinstance(frame, Latest):
+        return similar[:1]
+    return [c for c in similar if c.day is not None and c.day in frame]
+
+
+def _merge(
+    dated: Sequence[RetrievalHit],
+    knowledge: Sequence[_Candidate],
+    similar: Sequence[_Candidate],
+    top_k: int,
+    personal: bool,
+) -> tuple[RetrievalHit, ...]:
+    """Dated workouts first; then knowledge and similar workouts merged by similarity
+    (knowledge keeps its own, possibly fused, order), with up to half of those slots kept for
+    workouts when the question is about the user's own training."""
+    chosen: list[RetrievalHit] = list(dated[:top_k])
+    taken = {hit.id for hit in chosen}
+    workouts = [c for c in similar if c.hit.id not in taken]
+    pending = list(knowledge)
+    slots = top_k - len(chosen)
+    reserved = min(len(workouts), max(1, slots // 2)) if personal else 0
+    while len(chosen) < top_k and (pending or workouts):
+        must = reserved > 0 and reserved >= top_k - len(chosen)
+        if workouts and (must or not pending or workouts[0].similarity > pending[0].similarity):
+            chosen.append(workouts.pop(0).hit)
+            reserved -= 1
+        else:
+            chosen.append(pending.pop(0).hit)
+    return tuple(chosen)
+
+
+def _workout_hit(workout_id: str, day: date, title: str, text: str, score: float) -> RetrievalHit:
+    return RetrievalHit(
+        workout_hit_id(workout_id), workout_hit_title(day, title), "workout", score, text
+    )
+
+
+def _date_from_int(value: int) -> date | None:
+    try:
+        return date(value // 10_000, value // 100 % 100, value % 100)
+    except ValueError:
+        return None
+
+
+def _text(metadata: Mapping[str, MetadataValue], key: str) -> str:
+    value = metadata.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def _log_failure(what: str, exc: BaseException) -> None:
+    logger.warning("%s failed, retrieval is degraded: %s", what, exc, exc_info=exc)
+

@@ -1,0 +1,241 @@
+"""Retrieval quality on held-out questions: hit@4 and MRR for dense, hybrid and BM25 ranking.
+
+The knowledge questions (exercise + guide sets) run against the session's shipped index; the
+free-exercise-db questions against the public catalogue, ingested twice into a store of its
+own (the second run must add nothing). Numbers are printed and recorded in docs/retrieval.md.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+import pytest_asyncio
+import yaml
+
+from spotter.retrieval.base import RetrievalQuery
+from spotter.retrieval.free_exercise_db import ID_PREFIX, load_free_exercise_db
+from spotter.retrieval.ingest import IngestReport, ingest
+from spotter.retrieval.knowledge_base import KnowledgeDocument, load_knowledge
+from spotter.retrieval.lexical import LexicalIndex, terms
+from spotter.retrieval.local_store import LocalVectorStore
+from spotter.retrieval.retriever import SpotterRetriever
+from spotter.retrieval.vector_store import KNOWLEDGE_NAMESPACE, VectorStore
+from tests.retrieval_fixtures import KnowledgeIndex
+
+EVAL_DIR = Path(__file__).resolve().parents[2] / "data" / "retrieval_eval"
+FREE_EXERCISE_DB = Path(__file__).resolve().parents[4] / ".." / "shared" / "data" / (
+    "free-exercise-db/exercises.json"
+)
+MIN_HIT_AT_4 = 0.85
+# The public catalogue's paraphrased questions are beyond all-MiniLM-L6-v2 (dense hit@4 about
+# 0.2, whatever text is embedded; docs/retrieval.md): these floors guard what is reached today,
+# and the 0.85 target stays below as a strict xfail that turns red once a model reaches it.
+MIN_CATALOGUE_HYBRID = 0.35
+MIN_CATALOGUE_BM25 = 0.45
+RANKED = 10  # MRR looks this far down
+TODAY = date(2026, 11, 18)
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    text: str
+    expected: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Scores:
+    hit_at_4: float
+    mrr: float
+    mean_ms: float
+    p95_ms: float
+    misses: tuple[str, ...]
+
+    def row(self, name: str) -> str:
+        return (f"{name:<8} hit@4 {self.hit_at_4:.3f}  MRR {self.mrr:.3f}  "
+                f"latency mean {self.mean_ms:.1f} ms, p95 {self.p95_ms:.1f} ms")  # fmt: skip
+
+
+def load_questions(name: str, prefix: str = "") -> list[Question]:
+    raw = yaml.safe_load((EVAL_DIR / name).read_text(encoding="utf-8"))
+    return [Question(q["question"], tuple(prefix + e for e in q["expected"])) for q in raw]
+
+
+KNOWLEDGE_QUESTIONS = load_questions("exercise_questions.yaml") + load_questions(
+    "guide_questions.yaml"
+)
+FEDB_QUESTIONS = load_questions("free_exercise_db_questions.yaml", ID_PREFIX)
+
+Ranker = Callable[[str], Awaitable[list[str]]]
+
+
+async def evaluate(rank: Ranker, questions: Sequence[Question]) -> Scores:
+    hits, reciprocal, latencies, misses = 0, 0.0, [], []
+    for question in questions:
+        started = time.perf_counter()
+        ranked = await rank(question.text)
+        latencies.append((time.perf_counter() - started) * 1000)
+        position = next((i for i, d in enumerate(ranked[:RANKED]) if d in question.expected), None)
+        if position is not None and position < 4:
+            hits += 1
+        else:
+            misses.append(question.text)
+        if position is not None:
+            reciprocal += 1 / (position + 1)
+    latencies.sort()
+    return Scores(
+        hits / len(questions),
+        reciprocal / len(questions),
+        statistics.fmean(latencies),
+        latencies[int(0.95 * (len(latencies) - 1))],
+        tuple(misses),
+    )
+
+
+def retriever_ranker(retriever: SpotterRetriever) -> Ranker:
+    async def rank(text: str) -> list[str]:
+        # A user with no workouts: only knowledge can answer.
+        result = await retriever.retrieve(RetrievalQuery("evaluator", text, TODAY, top_k=RANKED))
+        return [hit.id for hit in result.hits]
+
+    return rank
+
+
+def bm25_ranker(documents: Sequence[KnowledgeDocument]) -> Ranker:
+    index = LexicalIndex.from_documents(documents)
+
+    async def rank(text: str) -> list[str]:
+        return [doc_id for doc_id, _ in index.search(text, RANKED)]
+
+    return rank
+
+
+async def scores_for(
+    store: VectorStore, knowledge_index: KnowledgeIndex, documents: Sequence[KnowledgeDocument],
+    questions: Sequence[Question],
+) -> dict[str, Scores]:  # fmt: skip
+    embedder = knowledge_index.embedder
+    dense = SpotterRetriever(store, embedder, None, documents=documents, mode="dense")
+    hybrid = SpotterRetriever(store, embedder, None, documents=documents, mode="hybrid")
+    await embedder.embed_async(["warm-up"])  # the first call loads the weights
+    return {
+        "dense": await evaluate(retriever_ranker(dense), questions),
+        "hybrid": await evaluate(retriever_ranker(hybrid), questions),
+        "bm25": await evaluate(bm25_ranker(documents), questions),
+    }
+
+
+def title_overlap(questions: Sequence[Question], titles: dict[str, str]) -> float:
+    """Mean share of a question's words (stop words removed, stemmed) found in the title of its
+    best expected entry: low means the questions do not simply repeat the titles."""
+    shares = []
+    for question in questions:
+        words = set(terms(question.text))
+        title = set(terms(titles[question.expected[0]]))
+        shares.append(len(words & title) / len(words) if words else 0.0)
+    return statistics.fmean(shares)
+
+
+def report(title: str, scores: dict[str, Scores], overlap: float, count: int) -> None:
+    lines = [f"\n{title} ({count} questions; question/title word overlap {overlap:.3f})"]
+    lines += [s.row(name) for name, s in scores.items()]
+    lines += [f"  hybrid miss: {q}" for q in scores["hybrid"].misses]
+    print("\n".join(lines))
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def knowledge_scores(knowledge_index: KnowledgeIndex) -> dict[str, Scores]:
+    documents = load_knowledge()
+    return await scores_for(
+        knowledge_index.open_store(), knowledge_index, documents, KNOWLEDGE_QUESTIONS
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Catalogue:
+    store: LocalVectorStore
+    first: IngestReport
+    second: IngestReport
+    counts: tuple[int, int]
+
+
+async def record_count(store: VectorStore) -> int:
+    return len(await store.query(KNOWLEDGE_NAMESPACE, np.ones(384, dtype=np.float32), 100_000))
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def catalogue(
+    knowledge_index: KnowledgeIndex, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Catalogue]:
+    store = LocalVectorStore(tmp_path_factory.mktemp("free-exercise-db"))
+    first = await ingest(FREE_EXERCISE_DB, "free-exercise-db", store, knowledge_index.embedder)
+    after_first = await record_count(store)
+    second = await ingest(FREE_EXERCISE_DB, "free-exercise-db", store, knowledge_index.embedder)
+    yield Catalogue(store, first, second, (after_first, await record_count(store)))
+
+
+def test_the_knowledge_question_sets_are_large_and_point_at_real_entries() -> None:
+    ids = {d.id for d in load_knowledge()}
+    assert len(KNOWLEDGE_QUESTIONS) >= 60
+    assert all(set(q.expected) <= ids for q in KNOWLEDGE_QUESTIONS)
+
+
+def test_knowledge_questions_find_their_entry(
+    knowledge_scores: dict[str, Scores], capsys: pytest.CaptureFixture[str]
+) -> None:
+    titles = {d.id: d.title for d in load_knowledge()}
+    overlap = title_overlap(KNOWLEDGE_QUESTIONS, titles)
+    with capsys.disabled():
+        report("Knowledge base", knowledge_scores, overlap, len(KNOWLEDGE_QUESTIONS))
+    assert knowledge_scores["hybrid"].hit_at_4 >= MIN_HIT_AT_4
+    # The questions avoid title words on purpose; if they stopped doing so, the numbers above
+    # would flatter the retriever.
+    assert overlap < 0.3
+
+
+def test_hybrid_ranking_beats_each_of_its_parts(knowledge_scores: dict[str, Scores]) -> None:
+    hybrid = knowledge_scores["hybrid"]
+    for part in ("dense", "bm25"):
+        assert hybrid.hit_at_4 > knowledge_scores[part].hit_at_4, part
+        assert hybrid.mrr > knowledge_scores[part].mrr, part
+
+
+def test_reingesting_the_public_catalogue_adds_nothing(catalogue: Catalogue) -> None:
+    assert catalogue.first == IngestReport(added=873, updated=0, unchanged=0)
+    assert catalogue.second == IngestReport(added=0, updated=0, unchanged=873)
+    assert catalogue.counts == (873, 873)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def catalogue_scores(
+    catalogue: Catalogue, knowledge_index: KnowledgeIndex
+) -> dict[str, Scores]:
+    documents = load_free_exercise_db(FREE_EXERCISE_DB)
+    assert all(set(q.expected) <= {d.id for d in documents} for q in FEDB_QUESTIONS)
+    return await scores_for(catalogue.store, knowledge_index, documents, FEDB_QUESTIONS)
+
+
+def test_free_exercise_db_questions_keep_their_measured_quality(
+    catalogue_scores: dict[str, Scores], capsys: pytest.CaptureFixture[str]
+) -> None:
+    documents = load_free_exercise_db(FREE_EXERCISE_DB)
+    overlap = title_overlap(FEDB_QUESTIONS, {d.id: d.title for d in documents})
+    with capsys.disabled():
+        report("free-exercise-db", catalogue_scores, overlap, len(FEDB_QUESTIONS))
+    assert len(FEDB_QUESTIONS) >= 60
+    assert catalogue_scores["hybrid"].hit_at_4 >= MIN_CATALOGUE_HYBRID
+    assert catalogue_scores["bm25"].hit_at_4 >= MIN_CATALOGUE_BM25
+    assert overlap < 0.3
+
+
+@pytest.mark.xfail(
+    strict=True, reason="all-MiniLM-L6-v2 reaches about 0.4 here (docs/retrieval.md)"
+)
+def test_free_exercise_db_questions_reach_the_target(catalogue_scores: dict[str, Scores]) -> None:
+    assert catalogue_scores["hybrid"].hit_at_4 >= MIN_HIT_AT_4

@@ -1,0 +1,97 @@
+"""The public free-exercise-db file becomes `fedb-` knowledge documents; bad records are refused."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from spotter.retrieval.free_exercise_db import document_from_record, load_free_exercise_db
+from spotter.retrieval.knowledge_base import KnowledgeFormatError
+
+# Real outside data, read in place (never copied into the project).
+FREE_EXERCISE_DB = Path(__file__).resolve().parents[4] / ".." / "shared" / "data" / (
+    "free-exercise-db/exercises.json"
+)
+
+RECORD = {
+    "id": "Barbell_Squat",
+    "name": "Barbell Squat",
+    "force": "push",
+    "level": "beginner",
+    "mechanic": "compound",
+    "equipment": "barbell",
+    "primaryMuscles": ["quadriceps"],
+    "secondaryMuscles": ["calves", "glutes"],
+    "instructions": ["Set the bar on a rack.", "Squat down."],
+    "category": "strength",
+    "images": ["Barbell_Squat/0.jpg"],
+}
+
+
+def test_the_public_file_reads_whole() -> None:
+    documents = load_free_exercise_db(FREE_EXERCISE_DB)
+    raw = json.loads(FREE_EXERCISE_DB.read_text(encoding="utf-8"))
+    assert len(documents) == len(raw) == 873
+    assert [d.id for d in documents] == [f"fedb-{r['id']}" for r in raw]
+    assert all(d.kind == "exercise" and d.title for d in documents)
+
+
+def test_text_names_muscles_equipment_level_category_and_steps() -> None:
+    doc = document_from_record(RECORD)
+    assert doc.id == "fedb-Barbell_Squat"
+    assert doc.title == "Barbell Squat"
+    assert doc.text.splitlines() == [
+        "# Barbell Squat",
+        "Primary muscles: quadriceps.",
+        "Secondary muscles: calves, glutes.",
+        "Equipment: barbell.",
+        "Type: beginner, compound, push movement, strength.",
+        "",
+        "1. Set the bar on a rack.",
+        "2. Squat down.",
+    ]
+    assert doc.metadata == {
+        "muscles": ["quadriceps", "calves", "glutes"],
+        "equipment": ["barbell"],
+        "level": "beginner",
+        "tags": ["strength"],
+    }
+
+
+def test_null_fields_are_left_out() -> None:
+    doc = document_from_record({**RECORD, "force": None, "mechanic": None, "equipment": None})
+    assert "Equipment" not in doc.text
+    assert "Type: beginner, strength." in doc.text
+    assert "equipment" not in doc.metadata
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"id": "has space"}, "id must match"),
+        ({"id": 7}, "id must match"),
+        ({"name": ""}, "name must be"),
+        ({"primaryMuscles": "quadriceps"}, "primaryMuscles must be a list"),
+        ({"level": 3}, "level must be a string"),
+    ],
+)
+def test_bad_records_are_refused(change: dict[str, object], message: str) -> None:
+    with pytest.raises(KnowledgeFormatError, match=message):
+        document_from_record({**RECORD, **change})
+
+
+def test_bad_files_are_refused(tmp_path: Path) -> None:
+    not_json = tmp_path / "broken.json"
+    not_json.write_text("{", encoding="utf-8")
+    with pytest.raises(KnowledgeFormatError, match="not a readable JSON file"):
+        load_free_exercise_db(not_json)
+    not_list = tmp_path / "object.json"
+    not_list.write_text("{}", encoding="utf-8")
+    with pytest.raises(KnowledgeFormatError, match="JSON array"):
+        load_free_exercise_db(not_list)
+    twice = tmp_path / "twice.json"
+    twice.write_text(json.dumps([RECORD, RECORD]), encoding="utf-8")
+    with pytest.raises(KnowledgeFormatError, match="duplicate record id"):
+        load_free_exercise_db(twice)
