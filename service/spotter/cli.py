@@ -98,7 +98,7 @@ def _index(settings: Settings, args: argparse.Namespace) -> int:
     from spotter.retrieval.stores import open_vector_store
 
     if args.data_dir is not None:
-        settings = Settings.from_env({**os.environ, "SPOTTER_DATA_DIR": str(args.data_dir)})
+        settings = Settings.from_env({**os.environ, "SPOTTER_DATA_DIR": str(args.data_dir)}, require_secret=False)
     status = asyncio.run(ensure_knowledge_index(settings, open_vector_store(settings), Embedder()))
     print(status)
     return 0
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `spotter` console script."""
     args = _parser().parse_args(argv)
     try:
-        settings = Settings.from_env()
+        settings = Settings.from_env(require_secret=args.command in {"serve", "token"})
     except ConfigurationError as error:
         print(f"spotter: configuration error: {error}", file=sys.stderr)
         return 2

@@ -63,8 +63,12 @@ class Settings:
     log_level: str = "INFO"
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Read the environment (default `os.environ`) and validate; raises ConfigurationError."""
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, require_secret: bool = True) -> Settings:
+        """Read the environment (default `os.environ`) and validate; raises ConfigurationError.
+
+        `require_secret=False` is for commands that never authenticate anyone (building the
+        index at image build time), so no secret has to be baked into a build.
+        """
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
         for f in fields(cls):
@@ -89,15 +93,15 @@ class Settings:
         settings = cls(**values)  # type: ignore[arg-type]
         if settings.env == "development" and not settings.auth_secret:
             settings = _replace(settings, auth_secret=DEVELOPMENT_SECRET)
-        settings.validate()
+        settings.validate(require_secret=require_secret)
         return settings
 
-    def validate(self) -> None:
+    def validate(self, *, require_secret: bool = True) -> None:
         """Raise ConfigurationError naming the first invalid variable."""
         _choice("SPOTTER_ENV", self.env, ("development", "production"))
         _choice("SPOTTER_LLM", self.llm, ("offline", "anthropic"))
         _choice("SPOTTER_VECTOR_STORE", self.vector_store, ("local", "pinecone"))
-        if len(self.auth_secret.encode()) < MIN_SECRET_BYTES:
+        if require_secret and len(self.auth_secret.encode()) < MIN_SECRET_BYTES:
             raise ConfigurationError(
                 f"SPOTTER_AUTH_SECRET must be set to at least {MIN_SECRET_BYTES} bytes "
                 "(only SPOTTER_ENV=development has a built-in secret)"

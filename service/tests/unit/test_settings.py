@@ -47,3 +47,10 @@ def test_values_are_typed() -> None:
 def test_bad_configuration_names_the_variable(environ: dict[str, str], variable: str) -> None:
     with pytest.raises(ConfigurationError, match=variable):
         Settings.from_env(environ)
+
+
+def test_building_the_index_needs_no_secret() -> None:
+    settings = Settings.from_env({"SPOTTER_DATA_DIR": "/tmp/build"}, require_secret=False)
+    assert settings.auth_secret == ""
+    with pytest.raises(ConfigurationError, match="SPOTTER_AUTH_SECRET"):
+        Settings.from_env({"SPOTTER_DATA_DIR": "/tmp/build"})
