@@ -1,0 +1,1 @@
+"""What tests share: loopback stand-ins for external services, and clients for Spotter itself."""
