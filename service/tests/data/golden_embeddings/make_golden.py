@@ -14,7 +14,6 @@ the model package changes; the test then checks the new file.
 """
 
 # The sentences use look-alike non-ASCII signs on purpose: the tokenizer must match torch.
-# ruff: noqa: RUF001
 
 from __future__ import annotations
 
