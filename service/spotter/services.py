@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from spotter.errors import ConfigurationError
 from spotter.llm.base import LanguageModel
@@ -30,7 +31,10 @@ from spotter.turns.pipeline import TurnPipeline
 from spotter.workouts.factory import open_workout_repository
 from spotter.workouts.repository import WorkoutRepository
 
-__all__ = ["Services", "open_memory"]
+if TYPE_CHECKING:
+    from spotter.turns.shared_log import TurnLogMirror
+
+__all__ = ["Services", "open_memory", "open_turn_mirror"]
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +53,22 @@ def open_memory(settings: Settings) -> ConversationMemory:
         max_conversations=settings.memory_max_conversations,
         tombstone_seconds=settings.memory_tombstone_seconds,
     )
+
+
+def open_turn_mirror(settings: Settings, memory: ConversationMemory) -> TurnLogMirror | None:
+    """Shared turn logs on the memory's Redis, so resends can follow a turn across processes.
+
+    None with in-process memory: one process holds every turn, so there is nothing to share.
+    """
+    if not settings.uses_redis:
+        return None
+    from spotter.memory.redis_memory import RedisMemory
+    from spotter.turns.shared_log import RedisTurnLogMirror
+
+    if not isinstance(memory, RedisMemory):
+        return None
+    grace = min(settings.resume_grace_seconds, settings.memory_ttl_seconds)
+    return RedisTurnLogMirror(memory.client, grace_seconds=grace, prefix=memory.prefix)
 
 
 @dataclass(slots=True)
@@ -94,6 +114,7 @@ class Services:
             metrics=metrics,
             heartbeat_seconds=settings.heartbeat_seconds,
             resume_grace_seconds=settings.resume_grace_seconds,
+            mirror=open_turn_mirror(settings, memory),
         )
         services = cls(settings, metrics, memory, llm, embedder, vector_store, workouts, retriever, coordinator)
         metrics.sample("spotter_memory", "Conversation memory", services._memory_gauges)

@@ -3,6 +3,8 @@
 Rules it enforces (the spec's): one turn at a time per conversation (409), per-user limits
 (429), Idempotency-Key replay/join/resume and its 422, and cancellation on disconnect for turns
 sent without a key. Turns run as tasks of their own, so a resumable turn survives its client.
+With a `mirror` (Redis memory), keyed turns are shared, so a resend that reaches another process
+follows the turn there instead of getting 409.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from spotter.errors import BackendUnavailable, ConversationBusy, IdempotencyConflict
 from spotter.memory.backend import ConversationMemory
@@ -25,11 +28,15 @@ from spotter.turns.log import TurnLog
 from spotter.turns.pipeline import LiveTurn, TurnPipeline, replay_frames
 from spotter.turns.plan import TurnRequest, TurnStart, plan_turn
 
+if TYPE_CHECKING:
+    from spotter.turns.shared_log import TurnLogMirror
+
 __all__ = ["Draining", "TurnCoordinator", "TurnStream"]
 
 logger = logging.getLogger(__name__)
 
 LOCK_TTL_SECONDS = 30.0
+MIRROR_FLUSH_SECONDS = 2.0
 
 
 class Draining(BackendUnavailable):
@@ -38,16 +45,26 @@ class Draining(BackendUnavailable):
 
 @dataclass(slots=True)
 class TurnStream:
-    """What the HTTP layer streams: frames of a turn's log after `after_id`, with heartbeats."""
+    """What the HTTP layer streams: frames of a turn's log after `after_id`, with heartbeats.
 
-    log: TurnLog
+    `remote` replaces the log for a turn running on another process (already after `after_id`).
+    """
+
+    log: TurnLog | None
     after_id: int
     heartbeat_seconds: float
     turn: LiveTurn | None = None
     cancel_on_disconnect: bool = False
+    remote: AsyncGenerator[bytes, None] | None = None
 
     async def frames(self) -> AsyncIterator[bytes]:
         """Frames as they are produced; a heartbeat comment whenever none came for a while."""
+        if self.remote is not None:
+            async with contextlib.aclosing(self.remote) as remote:
+                async for frame in remote:
+                    yield frame
+            return
+        assert self.log is not None
         position = self.after_id
         try:
             while True:
@@ -74,8 +91,10 @@ class TurnCoordinator:
     metrics: Metrics
     heartbeat_seconds: float
     resume_grace_seconds: float
+    mirror: TurnLogMirror | None = None
     draining: bool = False
     _live: dict[str, LiveTurn] = field(default_factory=dict)
+    _mirroring: set[asyncio.Task[None]] = field(default_factory=set)
     _lingering: dict[tuple[str, str], tuple[LiveTurn, float]] = field(default_factory=dict)
 
     async def start(self, request: TurnRequest) -> TurnStream:
@@ -99,21 +118,37 @@ class TurnCoordinator:
             raise ConversationBusy(retry_after=1)
         owner = secrets.token_hex(16)
         if not await self.memory.acquire_lock(request.key, owner, LOCK_TTL_SECONDS):
-            raise ConversationBusy(retry_after=1)
+            remote = await self._remote(request, await self._shared_digest(request))
+            if remote is None:
+                raise ConversationBusy(retry_after=1)
+            return remote
         try:
             self.limits.admit(request.key.user_id)
         except Exception:
             await self.memory.release_lock(request.key, owner)
             raise
         try:
+            holder = await self._claim(request)
+        except Exception:
+            await self._unclaim(request, owner, claimed=False)
+            raise
+        if holder is not None:  # the key's turn ran elsewhere since find_record: follow, never rerun
+            await self._unclaim(request, owner, claimed=False)
+            remote = await self._remote(request, holder)
+            assert remote is not None
+            return remote
+        try:
             loaded = await self.memory.load(request.key)
         except Exception:
-            self.limits.release(request.key.user_id)
-            await self.memory.release_lock(request.key, owner)
+            await self._unclaim(request, owner)
             raise
         turn = LiveTurn(request, owner, received_at)
         self._live[name] = turn
         turn.task = asyncio.create_task(self._run(turn, plan_turn(loaded, request.client_turn), loaded))
+        if self.mirror is not None and request.idempotency_key is not None:
+            publishing = asyncio.create_task(self.mirror.publish(request.key, request.idempotency_key, turn.log))
+            self._mirroring.add(publishing)
+            publishing.add_done_callback(self._mirroring.discard)
         return self._stream(turn.log, request, turn)
 
     async def cancel(self, key: ConversationKey) -> None:
@@ -128,6 +163,8 @@ class TurnCoordinator:
         await self.cancel(key)
         for lingering in [k for k in self._lingering if k[0] == str(key)]:
             del self._lingering[lingering]
+        if self.mirror is not None:
+            await self.mirror.forget(key)
         await self.memory.forget(key)
 
     async def forget_user(self, user_id: str) -> None:
@@ -139,6 +176,8 @@ class TurnCoordinator:
                 await _settle(turn)
         for lingering in [k for k in self._lingering if k[0].startswith(prefix)]:
             del self._lingering[lingering]
+        if self.mirror is not None:
+            await self.mirror.forget_user(user_id)
         await self.memory.forget_user(user_id)
 
     async def drain(self, deadline_seconds: float) -> int:
@@ -152,6 +191,8 @@ class TurnCoordinator:
             turn.stop("shutdown")
         for turn in list(self._live.values()):
             await _settle(turn)
+        if self._mirroring:  # let the last frames reach the shared logs before memory closes
+            await asyncio.wait(self._mirroring, timeout=MIRROR_FLUSH_SECONDS)
         return stopped
 
     def prune(self) -> None:
@@ -180,6 +221,38 @@ class TurnCoordinator:
             raise IdempotencyConflict("this Idempotency-Key was used with a different message")
         self.metrics.replays.inc()
         return self._stream(live.log, request, live)
+
+    async def _shared_digest(self, request: TurnRequest) -> str | None:
+        """The digest of a keyed turn with this key on another process, if it is shared."""
+        if self.mirror is None or request.idempotency_key is None:
+            return None
+        return await self.mirror.find(request.key, request.idempotency_key)
+
+    async def _claim(self, request: TurnRequest) -> str | None:
+        """Claim the shared log for a keyed turn about to run here; the holder's digest if taken."""
+        if self.mirror is None or request.idempotency_key is None:
+            return None
+        return await self.mirror.claim(request.key, request.idempotency_key, request.digest)
+
+    async def _unclaim(self, request: TurnRequest, owner: str, *, claimed: bool = True) -> None:
+        """Undo an admission that will not run: the shared log (if claimed), the limit, the lock."""
+        self.limits.release(request.key.user_id)
+        try:
+            if claimed and self.mirror is not None and request.idempotency_key is not None:
+                await self.mirror.abandon(request.key, request.idempotency_key)
+        finally:
+            await self.memory.release_lock(request.key, owner)
+
+    async def _remote(self, request: TurnRequest, digest: str | None) -> TurnStream | None:
+        """Follow the turn another process runs (or ran) with this key; 422 for another message."""
+        if digest is None or self.mirror is None or request.idempotency_key is None:
+            return None
+        if digest != request.digest:
+            raise IdempotencyConflict("this Idempotency-Key was used with a different message")
+        self.metrics.replays.inc()
+        after_id = request.last_event_id or 0
+        remote = self.mirror.follow(request.key, request.idempotency_key, after_id, self.heartbeat_seconds)
+        return TurnStream(log=None, after_id=after_id, heartbeat_seconds=self.heartbeat_seconds, remote=remote)
 
     def _stream(self, log: TurnLog, request: TurnRequest, turn: LiveTurn | None) -> TurnStream:
         return TurnStream(
