@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from litestar import Litestar
+from litestar import Litestar, Response, route
+from litestar.handlers import HTTPRouteHandler
 
 from spotter.http import chat_routes, operations, workout_routes
 from spotter.http.problems import exception_handlers
@@ -45,8 +47,7 @@ def create_app(settings: Settings, hooks: ShutdownHooks | None = None) -> Reques
         finally:
             await services.stop()
 
-    litestar = Litestar(
-        route_handlers=[
+    handlers: list[HTTPRouteHandler] = [
             chat_routes.chat,
             chat_routes.cancel_turn,
             chat_routes.forget_conversation,
@@ -61,7 +62,9 @@ def create_app(settings: Settings, hooks: ShutdownHooks | None = None) -> Reques
             operations.metrics,
             operations.openapi_document,
             operations.openapi_document_31,
-        ],
+    ]
+    litestar = Litestar(
+        route_handlers=[*_options_handlers(handlers), *handlers],
         exception_handlers=exception_handlers(),
         lifespan=[lifespan],
         openapi_config=None,  # the hand-written spec is the truth; Litestar's generator is off
@@ -70,3 +73,23 @@ def create_app(settings: Settings, hooks: ShutdownHooks | None = None) -> Reques
         debug=False,
     )
     return RequestContext(litestar, metrics)
+
+
+def _options_handlers(handlers: list[HTTPRouteHandler]) -> list[HTTPRouteHandler]:
+    """One OPTIONS handler per path whose `Allow` names every method of the path.
+
+    Litestar's automatic OPTIONS handler only knows the methods of the first handler registered
+    for a path; registering these first stops it from making its own.
+    """
+    methods: defaultdict[str, set[str]] = defaultdict(set)
+    for handler in handlers:
+        for path in handler.paths:
+            methods[path] |= set(handler.http_methods)
+    return [_options_handler(path, ", ".join(sorted(allowed | {"OPTIONS"}))) for path, allowed in methods.items()]
+
+
+def _options_handler(path: str, allow: str) -> HTTPRouteHandler:
+    async def options() -> Response[None]:
+        return Response(None, status_code=204, headers={"Allow": allow})
+
+    return route(path, http_method=["OPTIONS"], name=f"options:{path}")(options)

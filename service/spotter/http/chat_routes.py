@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, delete, post
+from litestar.params import FromPath
 from litestar.response import Stream
 
 from spotter.http.auth import authenticated_user
@@ -73,7 +74,7 @@ async def _counted(stream: TurnStream, services: Services) -> AsyncIterator[byte
         gauge.dec()
 
 
-def _conversation_key(request: Request[Any, Any, Any], conversation_id: str) -> ConversationKey:
+def _conversation_key(request: Request[Any, Any, Any], conversation_id: FromPath[str]) -> ConversationKey:
     services = _services(request)
     user_id = authenticated_user(request, services.settings.auth_secret)
     headers = HeaderReader(request)
@@ -87,14 +88,14 @@ def _conversation_key(request: Request[Any, Any, Any], conversation_id: str) -> 
 
 
 @post("/v1/conversations/{conversation_id:str}/cancel", status_code=204)
-async def cancel_turn(request: Request[Any, Any, Any], conversation_id: str) -> None:
+async def cancel_turn(request: Request[Any, Any, Any], conversation_id: FromPath[str]) -> None:
     """Stop the conversation's streaming turn; 204 whether or not one was streaming."""
     key = _conversation_key(request, conversation_id)
     await _services(request).coordinator.cancel(key)
 
 
 @delete("/v1/conversations/{conversation_id:str}", status_code=204)
-async def forget_conversation(request: Request[Any, Any, Any], conversation_id: str) -> None:
+async def forget_conversation(request: Request[Any, Any, Any], conversation_id: FromPath[str]) -> None:
     """Erase the conversation's memory, tombstone and replay data; cancels a streaming turn."""
     key = _conversation_key(request, conversation_id)
     await _services(request).coordinator.forget(key)

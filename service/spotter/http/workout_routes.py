@@ -7,6 +7,7 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response, delete, get, post
+from litestar.params import FromPath
 
 from spotter.errors import BackendUnavailable, DatabaseUnavailable, NotFound
 from spotter.http.auth import authenticated_user
@@ -96,7 +97,7 @@ async def list_workouts(request: Request[Any, Any, Any]) -> Response[bytes]:
 
 
 @get("/v1/workouts/{workout_id:str}")
-async def get_workout(request: Request[Any, Any, Any], workout_id: str) -> Response[bytes]:
+async def get_workout(request: Request[Any, Any, Any], workout_id: FromPath[str]) -> Response[bytes]:
     """One of the user's workouts."""
     services, user_id, headers = _caller(request)
     canonical = _workout_id(headers, workout_id)
@@ -110,7 +111,7 @@ async def get_workout(request: Request[Any, Any, Any], workout_id: str) -> Respo
 
 
 @delete("/v1/workouts/{workout_id:str}", status_code=204)
-async def delete_workout(request: Request[Any, Any, Any], workout_id: str) -> None:
+async def delete_workout(request: Request[Any, Any, Any], workout_id: FromPath[str]) -> None:
     """Delete one of the user's workouts and its embedding."""
     services, user_id, headers = _caller(request)
     canonical = _workout_id(headers, workout_id)
