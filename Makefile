@@ -26,6 +26,7 @@ install: uv ## Install everything (idempotent): .venv from uv.lock, the spec too
 	uv sync --frozen --quiet
 	cd openapi && npm install --no-audit --no-fund --loglevel=error
 	@if [ -f $(FRONTEND)/package.json ]; then cd $(FRONTEND) && npm install --no-audit --no-fund --loglevel=error; fi
+	cd contract-tests/clients/typescript && npm install --no-audit --no-fund --loglevel=error
 
 system-deps: ## Install the Debian packages tests start (as root), or name them
 	cd service && ../$(BIN)/python -m tests.support.system_packages $(SYSTEM_PACKAGES)
