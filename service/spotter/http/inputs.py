@@ -15,8 +15,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 from litestar import Request
+from litestar.exceptions import InternalServerException
 
-from spotter.http.problems import InvalidParam, InvalidRequest, NotAcceptable, UnsupportedMediaType
+from spotter.http.problems import (
+    ClientDisconnected,
+    InvalidParam,
+    InvalidRequest,
+    NotAcceptable,
+    UnsupportedMediaType,
+)
 
 __all__ = [
     "HeaderReader",
@@ -146,7 +153,11 @@ async def read_json_body(request: Request[Any, Any, Any], model: type[T]) -> T:
     media = content_type.split(";")[0].strip().lower()
     if media != "application/json" and not (media.startswith("application/") and media.endswith("+json")):
         raise UnsupportedMediaType("send the body as application/json")
-    body = await request.body()
+    try:
+        body = await request.body()
+    except InternalServerException:
+        # Litestar's way of saying the client left before sending the whole body: not our fault
+        raise ClientDisconnected("the client disconnected before sending the whole body") from None
     try:
         return msgspec.json.decode(body, type=model)
     except msgspec.ValidationError as error:

@@ -24,7 +24,14 @@ from spotter.identity import InvalidToken
 from spotter.observability import current_request_id
 from spotter.turns.coordinator import Draining
 
-__all__ = ["PROBLEM_MEDIA_TYPE", "InvalidParam", "InvalidRequest", "exception_handlers", "problem"]
+__all__ = [
+    "PROBLEM_MEDIA_TYPE",
+    "ClientDisconnected",
+    "InvalidParam",
+    "InvalidRequest",
+    "exception_handlers",
+    "problem",
+]
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 Location = Literal["body", "header", "path", "query"]
@@ -50,6 +57,10 @@ class InvalidRequest(SpotterError):
 
 class UnsupportedMediaType(SpotterError):
     """The body is not JSON."""
+
+
+class ClientDisconnected(SpotterError):
+    """The client went away mid-request; answered 400 for the record (nobody reads it)."""
 
 
 class NotAcceptable(SpotterError):
@@ -111,6 +122,10 @@ def _spotter_error(_: Request[Any, Any, Any], error: Exception) -> Response[byte
         case InvalidToken():
             return problem(401, "unauthorized", "Unauthorized", "a valid bearer service token is required",
                            headers={"WWW-Authenticate": 'Bearer realm="spotter"'})
+        case ClientDisconnected():
+            logger.info("client disconnected before sending the whole body")
+            return problem(400, "validation", "Invalid request", str(error),
+                           errors=[InvalidParam("body", "incomplete: the client disconnected")])
         case NotFound():
             return problem(404, "not-found", "Not found", str(error))
         case NotAcceptable():

@@ -82,22 +82,25 @@ class InProcessMemory:
     ) -> None:
         name = str(key)
         now = self.clock()
+        held = self._conversations.get(name)
+        if held is not None and held.expires_at > now and held.turns == turns:
+            # every commit raises the count: the same count again is a retried commit, not a new
+            # turn, and it must not count as activity either (LRU position and TTL stay)
+            return
         conversation = self._conversations.pop(name, None)
         if conversation is not None and conversation.expires_at <= now:
             self._bury(name, LossReason.EXPIRED, now)
             conversation = None
-        if conversation is not None and conversation.turns == turns:
-            # every commit raises the count: the same count again is a retried commit, not a new turn
-            self._conversations[name] = conversation
-            return
         previous = conversation.messages if conversation else ()
         records = conversation.records if conversation else ()
         messages = (*previous, user, assistant)[-self.window :]
         self._tombstones.pop(name, None)
         self._conversations[name] = _Conversation(messages, turns, now + self.ttl_seconds, records)
         while len(self._conversations) > self.max_conversations:
-            evicted_name, _ = self._conversations.popitem(last=False)
-            self._bury(evicted_name, LossReason.EVICTED, now)
+            evicted_name, evicted = self._conversations.popitem(last=False)
+            # one the sweeper has not reached yet had already expired: say so, not "evicted"
+            reason = LossReason.EXPIRED if evicted.expires_at <= now else LossReason.EVICTED
+            self._bury(evicted_name, reason, now)
 
     async def forget(self, key: ConversationKey) -> None:
         name = str(key)
