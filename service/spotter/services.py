@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from spotter.errors import ConfigurationError
+from spotter.errors import BackendUnavailable, ConfigurationError
 from spotter.llm.base import LanguageModel
 from spotter.llm.factory import build_language_model
 from spotter.memory.backend import ConversationMemory
@@ -85,6 +85,7 @@ class Services:
     retriever: Retriever
     coordinator: TurnCoordinator
     _sweeper: asyncio.Task[None] | None = field(default=None)
+    _cancel_listener: asyncio.Task[None] | None = field(default=None)
 
     @classmethod
     async def open(cls, settings: Settings, metrics: Metrics | None = None) -> Services:
@@ -129,16 +130,30 @@ class Services:
         }
 
     def start(self) -> None:
-        """Start background work (the memory sweeper)."""
+        """Start background work: the memory sweeper and, with shared memory, cancel requests."""
         self._sweeper = asyncio.create_task(self._sweep_forever(), name="spotter-memory-sweeper")
+        if self.coordinator.mirror is not None:
+            self._cancel_listener = asyncio.create_task(
+                self._listen_for_cancels(self.coordinator.mirror), name="spotter-cancel-listener"
+            )
+
+    async def _listen_for_cancels(self, mirror: TurnLogMirror) -> None:
+        """Stop turns of this process that a Stop received by another process asked for."""
+        while True:
+            try:
+                async for name in mirror.cancellations():
+                    await self.coordinator.cancel_here(name)
+            except BackendUnavailable:
+                await asyncio.sleep(1)  # Redis is down; /readyz says so, and this resubscribes
 
     async def stop(self) -> None:
         """Drain turns, stop background work and close every connection."""
         await self.coordinator.drain(self.settings.drain_seconds)
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
+        for task in (self._sweeper, self._cancel_listener):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.llm.aclose()
         await self.workouts.close()
         await self.memory.close()

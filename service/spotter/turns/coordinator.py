@@ -152,11 +152,18 @@ class TurnCoordinator:
         return self._stream(turn.log, request, turn)
 
     async def cancel(self, key: ConversationKey) -> None:
-        """Stop the conversation's streaming turn, if any (the UI's Stop)."""
-        turn = self._live.get(str(key))
-        if turn is not None:
-            turn.stop("cancelled")
-            await _settle(turn)
+        """Stop the conversation's streaming turn, if any (the UI's Stop), on whichever process."""
+        if not await self.cancel_here(str(key)) and self.mirror is not None:
+            await self.mirror.request_cancel(key)
+
+    async def cancel_here(self, name: str) -> bool:
+        """Stop the turn of conversation `name` if this process runs it; whether it did."""
+        turn = self._live.get(name)
+        if turn is None:
+            return False
+        turn.stop("cancelled")
+        await _settle(turn)
+        return True
 
     async def forget(self, key: ConversationKey) -> None:
         """Cancel a streaming turn, then erase everything memory holds for the conversation."""

@@ -19,6 +19,7 @@ of these calls.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import re
@@ -89,6 +90,14 @@ class TurnLogMirror(Protocol):
 
     async def forget_user(self, user_id: str) -> None:
         """Erase every shared log of the user."""
+        ...
+
+    async def request_cancel(self, key: ConversationKey) -> None:
+        """Ask whichever process runs the conversation's turn to stop it."""
+        ...
+
+    def cancellations(self) -> AsyncGenerator[str, None]:
+        """Conversation keys (`user:conversation`) whose turn some process asked to stop."""
         ...
 
 
@@ -211,6 +220,30 @@ class RedisTurnLogMirror:
                 await self.client.delete(*keys)
         except (RedisError, OSError) as error:
             raise BackendUnavailable(f"conversation memory (Redis) is unavailable: {error}") from error
+
+    async def request_cancel(self, key: ConversationKey) -> None:
+        try:
+            await self.client.publish(self._cancel_channel, str(key))
+        except (RedisError, OSError) as error:
+            raise BackendUnavailable(f"conversation memory (Redis) is unavailable: {error}") from error
+
+    async def cancellations(self) -> AsyncGenerator[str, None]:
+        # Pub/sub rather than a polled flag: the turn stops as soon as the message arrives.
+        pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.subscribe(self._cancel_channel)
+            async for message in pubsub.listen():
+                if message.get("type") == "message":
+                    yield _text(message["data"])
+        except (RedisError, OSError) as error:
+            raise BackendUnavailable(f"conversation memory (Redis) is unavailable: {error}") from error
+        finally:
+            with contextlib.suppress(RedisError, OSError):
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    @property
+    def _cancel_channel(self) -> str:
+        return f"{self.prefix}:cancel"
 
     def _stream(self, key: ConversationKey, idempotency_key: str) -> str:
         hashed = hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]

@@ -142,6 +142,21 @@ def test_a_turn_while_one_streams_on_the_other_process_is_409(
     assert len(anthropic.requests) == 1
 
 
+def test_stop_received_by_the_other_process_stops_the_turn(pair: Pair, anthropic: AnthropicServer) -> None:
+    anthropic.script(Behaviour(text=" ".join(f"w{n}" for n in range(200)), delay=0.05))
+    chat = Chat(pair.a.url)
+    thread, first = _stream_in_thread(chat, "a long answer", **{"Idempotency-Key": "stop-me"})
+    assert _until(_first_stream_has(anthropic, 3))
+    stopped_at = time.monotonic()
+    other = Chat(pair.b.url, chat.user, chat.conversation)
+    response = httpx.post(f"{pair.b.url}/v1/conversations/{chat.conversation}/cancel", headers=other.headers())
+    assert response.status_code == 204
+    thread.join(15)
+    assert first[0].done["finish_reason"] == "interrupted"
+    assert _until(lambda: anthropic.streams[0].closed_at is not None, within=5)
+    assert anthropic.streams[0].closed_at - stopped_at < 1.0  # type: ignore[operator]
+
+
 # -- idempotent resend across processes ----------------------------------------------------------
 
 
