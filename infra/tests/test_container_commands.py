@@ -106,7 +106,7 @@ def _listen_on_loopback(cmd: list[str]) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def service_image(tmp_path_factory: pytest.TempPathFactory) -> ImageMirror:
+def service_image(tmp_path_factory: pytest.TempPathFactory, built_index: Path) -> ImageMirror:
     uv = shutil.which("uv")
     if uv is None:
         pytest.fail("uv is not on PATH; the service image is built with uv (pinned 0.13.8)")
@@ -135,6 +135,10 @@ def service_image(tmp_path_factory: pytest.TempPathFactory) -> ImageMirror:
         if command[:2] == ["uv", "sync"]:
             _run([uv, *command[1:]], cwd=context, env=uv_env, what=f"line {run.line}: uv sync", timeout=600)
 
+    # The test session already embedded this knowledge base once (`built_index`); seeding it
+    # here lets the image's index step run for real but find the index fresh instead of
+    # spending minutes re-embedding the same files.
+    shutil.copytree(built_index, root / "data", dirs_exist_ok=True)
     home = root / "home"
     home.mkdir()
     index_env = {k: mirror.host(v) for k, v in build_env.items()} | {"HOME": str(home)}
