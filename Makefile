@@ -49,7 +49,8 @@ test: install system-deps ## Set up and run every test (what CI runs), printing 
 	  $(STAGE) frontend-unit npm --prefix $(FRONTEND) run --silent test && \
 	  $(STAGE) frontend-e2e npm --prefix $(FRONTEND) run --silent test:e2e; \
 	fi
-	@if [ -d contract-tests ]; then $(STAGE) contract $(MAKE) --no-print-directory contract; fi
+	$(STAGE) contract $(MAKE) --no-print-directory contract
+	$(STAGE) bench-smoke $(MAKE) --no-print-directory bench-smoke
 
 run: install spec ## Start the service on :8000 and the web app on :3000 with embedded defaults
 	@echo "Service: http://localhost:8000 (docs: /openapi.yaml) — web app: http://localhost:3000"
@@ -61,10 +62,13 @@ run: install spec ## Start the service on :8000 and the web app on :3000 with em
 	wait
 
 contract: install ## Fuzz the spec against the service and the proxy (SPOTTER_CONTRACT_BASE_URL to target a deployment)
-	@if [ -d contract-tests ]; then $(PYTEST) -q -p no:cacheprovider contract-tests; else echo "no contract tests yet"; fi
+	$(PYTEST) -q -p no:cacheprovider contract-tests
 
 bench: install ## Run the benchmarks against the baseline and write docs/benchmarks.md
-	@if [ -d bench ]; then $(BIN)/python -m bench.run; else echo "no benchmarks yet"; fi
+	$(BIN)/python -m bench.run
+
+bench-smoke: install ## A few-second run of both benchmark servers, so the benchmarks cannot rot
+	$(BIN)/python -m bench.run --smoke
 
 soak: install ## The reliability suite at 10x for 10 minutes
 	SPOTTER_SOAK=1 $(PYTEST) -q -p no:cacheprovider service/tests/reliability
