@@ -93,7 +93,8 @@ def _serve_and_check(mirror: ImageMirror, cmd: list[str], env: dict[str, str], c
         _run(healthcheck, cwd=cwd, env=env, what="the image's HEALTHCHECK command", timeout=30)
     finally:
         code = stop_by_pid(process, grace=CLOUD_RUN_GRACE_SECONDS)
-    assert code == 0, f"SIGTERM: exit {code} (None = still running after 10 s)\n{log_tail(log)}"
+    # 143 = 128 + SIGTERM: the default action (Node's, for the web app) stopped it in time too
+    assert code in (0, 143), f"SIGTERM: exit {code} (None = still running after 10 s)\n{log_tail(log)}"
 
 
 def _listen_on_loopback(cmd: list[str]) -> list[str]:
