@@ -160,7 +160,7 @@ def test_service_is_sized_for_long_sse_streams(path: Path) -> None:
     manifest = _load(path)
     spec = manifest["spec"]["template"]["spec"]
     assert spec["timeoutSeconds"] == 3600
-    assert spec["containerConcurrency"] == 1000  # UPDATE with the benchmark's figure
+    assert spec["containerConcurrency"] == 1000  # docs/deploy.md, "Concurrency": 5,000 held in the benchmark
     assert _annotations(manifest)["run.googleapis.com/cpu-throttling"] == "false"
     env = _env(manifest)
     assert float(env["SPOTTER_DRAIN_SECONDS"]["value"]) < 10, "must end before Cloud Run's SIGKILL"
