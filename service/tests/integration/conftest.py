@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.anthropic_server import AnthropicServer
+from tests.support.anthropic_server import AnthropicServer, spotter_env
 from tests.support.service_process import ServiceFactory, ServiceProcess
 
 
@@ -25,22 +25,12 @@ def anthropic(llm_server: AnthropicServer) -> AnthropicServer:
     return llm_server
 
 
-def _anthropic_env(server: AnthropicServer) -> dict[str, str]:
-    return {
-        "SPOTTER_LLM": "anthropic",
-        "ANTHROPIC_API_KEY": "test-key",
-        "ANTHROPIC_BASE_URL": server.base_url,
-        "SPOTTER_ANTHROPIC_MODEL": "claude-test",
-        "SPOTTER_LLM_TIMEOUT_SECONDS": "5",
-    }
-
-
 @pytest.fixture(scope="session")
 def llm_service(
     built_index: Path, llm_server: AnthropicServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ServiceProcess]:
     """The service answering with the loopback Anthropic server (so tests see what the LLM saw)."""
-    with ServiceProcess(tmp_path_factory.mktemp("llm-service"), _anthropic_env(llm_server),
+    with ServiceProcess(tmp_path_factory.mktemp("llm-service"), spotter_env(llm_server),
                         seed_index=built_index) as service:
         yield service
 
@@ -60,7 +50,7 @@ def make_service(
     started: list[ServiceProcess] = []
 
     def factory(*, anthropic: bool = True, data_dir: Path | None = None, **env: str) -> ServiceProcess:
-        settings = {**(_anthropic_env(llm_server) if anthropic else {}), **env}
+        settings = {**(spotter_env(llm_server) if anthropic else {}), **env}
         directory = data_dir or tmp_path / f"service-{len(started)}"
         service = ServiceProcess(directory, settings, seed_index=built_index).start()
         started.append(service)

@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.anthropic_server import AnthropicServer, Behaviour
+from tests.support.anthropic_server import AnthropicServer, Behaviour, spotter_env
 from tests.support.observe import llm_messages
 from tests.support.redis_fixtures import disposable_redis_server, redis_server
 from tests.support.redis_server import RedisServer
@@ -39,16 +39,6 @@ COACH = "Kniebeugen für Anfänger 💪 drei Sätze à acht Wiederholungen, Rüc
 COACH_WORDS = COACH.split(" ")
 
 
-def _llm_env(server: AnthropicServer) -> dict[str, str]:
-    return {
-        "SPOTTER_LLM": "anthropic",
-        "ANTHROPIC_API_KEY": "test-key",
-        "ANTHROPIC_BASE_URL": server.base_url,
-        "SPOTTER_ANTHROPIC_MODEL": "claude-test",
-        "SPOTTER_LLM_TIMEOUT_SECONDS": "5",
-    }
-
-
 @dataclass(frozen=True)
 class Pair:
     """Two processes behind an imaginary load balancer, one Redis between them."""
@@ -61,7 +51,7 @@ class Pair:
 def pair(
     built_index: Path, llm_server: AnthropicServer, redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Pair]:
-    env = {**_llm_env(llm_server), "SPOTTER_MEMORY_URL": redis_server.url(1),
+    env = {**spotter_env(llm_server), "SPOTTER_MEMORY_URL": redis_server.url(1),
            "SPOTTER_HEARTBEAT_SECONDS": str(HEARTBEAT_SECONDS)}
     a, b = (ServiceProcess(tmp_path_factory.mktemp(f"scale-{name}"), env, seed_index=built_index) for name in "ab")
     starting = threading.Thread(target=b.start)  # start-up is slow (index check): overlap the two
@@ -392,7 +382,7 @@ def test_two_workers_with_redis_serve_one_conversation(
     built_index: Path, tmp_path: Path, redis_server: RedisServer, anthropic: AnthropicServer
 ) -> None:
     # ServiceProcess gives the environment and port; it starts one worker, so start the server here
-    service = ServiceProcess(tmp_path, {**_llm_env(anthropic), "SPOTTER_MEMORY_URL": redis_server.url(2)})
+    service = ServiceProcess(tmp_path, {**spotter_env(anthropic), "SPOTTER_MEMORY_URL": redis_server.url(2)})
     shutil.copytree(built_index, tmp_path, dirs_exist_ok=True)
     with (tmp_path / "workers.log").open("ab") as log:
         process = subprocess.Popen(

@@ -19,9 +19,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.conftest import _anthropic_env, anthropic, llm_server, make_service
+from tests.integration.conftest import anthropic, llm_server, make_service
 from tests.reliability.figures import RESULTS_PATH, RunFigures
-from tests.support.anthropic_server import AnthropicServer
+from tests.support.anthropic_server import AnthropicServer, spotter_env
 from tests.support.redis_fixtures import disposable_redis_server, redis_server
 from tests.support.redis_server import RedisServer
 from tests.support.service_process import ServiceProcess
@@ -57,7 +57,7 @@ def scaled(count: int) -> int:
 
 def llm_env(server: AnthropicServer, **extra: str) -> dict[str, str]:
     """Settings for a service answering through the loopback LLM, with a short LLM timeout."""
-    return {**_anthropic_env(server), "SPOTTER_LLM_TIMEOUT_SECONDS": LLM_TIMEOUT_SECONDS, **extra}
+    return {**spotter_env(server), "SPOTTER_LLM_TIMEOUT_SECONDS": LLM_TIMEOUT_SECONDS, **extra}
 
 
 def responses_with_status(service: ServiceProcess, status: str) -> int:

@@ -52,7 +52,7 @@ from typing import Any, Literal
 
 import uvicorn
 
-__all__ = ["AnthropicServer", "Behaviour", "RecordedRequest", "StreamRecord", "main"]
+__all__ = ["AnthropicServer", "Behaviour", "RecordedRequest", "StreamRecord", "main", "spotter_env"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -600,3 +600,14 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def spotter_env(server: AnthropicServer, timeout_seconds: float = 5) -> dict[str, str]:
+    """The settings that point a Spotter service at this loopback server."""
+    return {
+        "SPOTTER_LLM": "anthropic",
+        "ANTHROPIC_API_KEY": server.api_key,
+        "ANTHROPIC_BASE_URL": server.base_url,
+        "SPOTTER_ANTHROPIC_MODEL": "claude-test",
+        "SPOTTER_LLM_TIMEOUT_SECONDS": str(timeout_seconds),
+    }
