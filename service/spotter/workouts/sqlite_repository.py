@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -200,7 +201,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     # isolation_level=None: no implicit transactions; writes that need one say BEGIN.
     connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
     try:
-        (mode,) = connection.execute("PRAGMA journal_mode = WAL").fetchone()
+        mode = _enable_wal(connection)
         if mode != "wal":
             raise sqlite3.OperationalError(f"cannot enable WAL mode (journal_mode is {mode})")
         connection.execute("PRAGMA synchronous = NORMAL")
@@ -209,6 +210,24 @@ def _connect(path: Path) -> sqlite3.Connection:
         connection.close()
         raise
     return connection
+
+
+def _enable_wal(connection: sqlite3.Connection) -> str:
+    """Switch to WAL, retrying while another process holds the lock the switch needs.
+
+    SQLite answers "database is locked" at once here instead of calling the busy handler when
+    another connection is mid-write (it would otherwise risk a deadlock), so the timeout given to
+    `connect` does not cover it.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    while True:
+        try:
+            (mode,) = connection.execute("PRAGMA journal_mode = WAL").fetchone()
+            return str(mode)
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _migrate(connection: sqlite3.Connection) -> None:
