@@ -9,7 +9,6 @@ from typing import Any
 import httpx
 import pytest
 from spotter_contract.contract_schema import operations_served_by
-from spotter_contract.known_bugs import KNOWN_BUGS
 from spotter_contract.service_routes import ServiceRoute, service_routes, statuses_from_source
 from spotter_contract.target import CREDENTIALS, ContractTarget
 
@@ -19,7 +18,6 @@ SPEC = load_spec()
 SPEC_OPERATIONS = {
     (method, path): operation_id for operation_id, (method, path) in operations_served_by("service").items()
 }
-UNDOCUMENTED_400 = next(bug for bug in KNOWN_BUGS if bug.key == "request-id-400-undocumented")
 
 
 @pytest.fixture(scope="module")
@@ -32,9 +30,6 @@ def routes(app_build: tuple[list[ServiceRoute], list[str]]) -> list[ServiceRoute
     return app_build[0]
 
 
-@pytest.mark.xfail(strict=True, reason="create_app warns LitestarDeprecationWarning (path parameters declared in the "
-                   "deprecated inferred style, e.g. cancel_turn's conversation_id); in-process tests with "
-                   "filterwarnings=error cannot build the app")
 def test_the_app_builds_without_warnings(app_build: tuple[list[ServiceRoute], list[str]]) -> None:
     assert app_build[1] == []
 
@@ -55,8 +50,6 @@ def test_routes_and_methods_match_the_spec_exactly(routes: list[ServiceRoute]) -
 @pytest.mark.parametrize(("method", "path"), sorted(SPEC_OPERATIONS))
 def test_every_status_the_handler_can_answer_is_documented(routes: list[ServiceRoute], method: str, path: str,
                                                             request: pytest.FixtureRequest) -> None:
-    if f"{method} {path}" in UNDOCUMENTED_400.operations:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=UNDOCUMENTED_400.summary))
     route = next(r for r in routes if (r.method, r.path) == (method, path))
     documented = set(_operation(method, path)["responses"])
     produced = statuses_from_source(route.handler) | {route.status}
