@@ -16,6 +16,7 @@ from spotter.http.problems import InvalidParam, InvalidRequest
 from spotter.memory.model import ConversationKey
 from spotter.services import Services
 from spotter.settings import MAX_MESSAGE_CHARS
+from spotter.text_patterns import NOT_BLANK
 from spotter.turns.coordinator import TurnStream
 from spotter.turns.plan import TurnRequest
 
@@ -27,7 +28,7 @@ STREAM_HEADERS = {"Cache-Control": "no-cache, no-transform", "X-Accel-Buffering"
 class ChatRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """The spec's ChatRequest: one message, 1..4000 code points, not only white space."""
 
-    message: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_MESSAGE_CHARS, pattern=r"\S")]
+    message: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_MESSAGE_CHARS, pattern=NOT_BLANK)]
 
 
 def _services(request: Request[Any, Any, Any]) -> Services:

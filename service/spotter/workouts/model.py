@@ -15,6 +15,8 @@ from typing import Annotated, Literal
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
+from spotter.text_patterns import NOT_BLANK
+
 __all__ = [
     "Load",
     "LoadUnit",
@@ -27,8 +29,8 @@ __all__ = [
 
 LoadUnit = Literal["kg", "lb"]
 
-ExerciseName = Annotated[str, Meta(min_length=1, max_length=200, pattern=r"\S")]
-Title = Annotated[str, Meta(min_length=1, max_length=200, pattern=r"\S")]
+ExerciseName = Annotated[str, Meta(min_length=1, max_length=200, pattern=NOT_BLANK)]
+Title = Annotated[str, Meta(min_length=1, max_length=200, pattern=NOT_BLANK)]
 Notes = Annotated[str, Meta(max_length=4000)]
 Reps = Annotated[int, Meta(ge=1, le=1000)]
 LoadValue = Annotated[float, Meta(ge=0, le=2000)]
