@@ -21,6 +21,7 @@ from spotter.retrieval.base import Retriever
 from spotter.retrieval.embedding import Embedder
 from spotter.retrieval.index import ensure_knowledge_index
 from spotter.retrieval.knowledge_base import load_knowledge
+from spotter.retrieval.query_batching import QueryBatcher
 from spotter.retrieval.retriever import SpotterRetriever
 from spotter.retrieval.stores import open_vector_store
 from spotter.retrieval.vector_store import VectorStore
@@ -97,7 +98,10 @@ class Services:
         workouts = await open_workout_repository(settings)
         await ensure_knowledge_index(settings, vector_store, embedder)
         retriever = SpotterRetriever(
-            store=vector_store, embedder=embedder, workouts=workouts, documents=load_knowledge()
+            store=vector_store,
+            embedder=QueryBatcher(embedder),
+            workouts=workouts,
+            documents=load_knowledge(),
         )
         llm = build_language_model(settings)
         pipeline = TurnPipeline(
