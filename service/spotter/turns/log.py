@@ -14,12 +14,12 @@ __all__ = ["TurnLog"]
 class TurnLog:
     """Append-only frames plus a wake-up for readers waiting on the next one."""
 
-    __slots__ = ("_wakeup", "finished", "frames")
+    __slots__ = ("_waiters", "finished", "frames")
 
     def __init__(self, frames: list[bytes] | None = None, *, finished: bool = False) -> None:
         self.frames: list[bytes] = frames if frames is not None else []
         self.finished = finished
-        self._wakeup: asyncio.Future[None] | None = None
+        self._waiters: set[asyncio.Future[bool]] = set()
 
     def append(self, frame: bytes) -> None:
         self.frames.append(frame)
@@ -30,21 +30,30 @@ class TurnLog:
         self._wake()
 
     async def wait_for_more(self, seen: int, wait_seconds: float) -> bool:
-        """Wait until there are more than `seen` frames or the log finished; False on timeout."""
+        """Wait until there are more than `seen` frames or the log finished; False on timeout.
+
+        Each wait is one future and one timer, and a timeout resolves the future instead of
+        cancelling the task: thousands of idle streams send their heartbeats from this path.
+        """
         if len(self.frames) > seen or self.finished:
             return True
-        if self._wakeup is None:
-            self._wakeup = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[bool] = loop.create_future()
+        self._waiters.add(waiter)
+        timer = loop.call_later(wait_seconds, self._time_out, waiter)
         try:
-            async with asyncio.timeout(wait_seconds):
-                # shield: a reader timing out must not cancel the wake-up other readers share
-                await asyncio.shield(self._wakeup)
-        except TimeoutError:
-            return False
-        return True
+            return await waiter
+        finally:
+            timer.cancel()
+            self._waiters.discard(waiter)
+
+    def _time_out(self, waiter: asyncio.Future[bool]) -> None:
+        self._waiters.discard(waiter)
+        if not waiter.done():
+            waiter.set_result(False)
 
     def _wake(self) -> None:
-        if self._wakeup is not None:
-            if not self._wakeup.done():
-                self._wakeup.set_result(None)
-            self._wakeup = None
+        waiters, self._waiters = self._waiters, set()
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(True)
