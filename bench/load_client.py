@@ -24,7 +24,7 @@ import uvloop
 from bench.workload import AUTH_SECRET, CONVERSATION_TURNS, QUESTIONS
 from spotter.identity import mint_service_token
 
-__all__ = ["Connection", "TurnResult", "main"]
+__all__ = ["Connection", "Tokens", "TurnResult", "main", "summary_ms"]
 
 TOKEN_REFRESH_SECONDS = 200.0
 SERVICE_DIR = Path(__file__).resolve().parent.parent / "service"
@@ -50,6 +50,7 @@ class TurnResult:
     """What one turn looked like from the client."""
 
     status: int = 0
+    ttfb: float | None = None  # seconds from sending to the status line (response headers begin)
     ttfe: float | None = None  # seconds from sending to the first event (not a ping)
     ttle: float | None = None  # ... to the last event
     events: int = 0
@@ -63,10 +64,11 @@ class TurnResult:
 
 
 class Connection:
-    """One keep-alive HTTP/1.1 connection to a server."""
+    """One keep-alive HTTP/1.1 connection to a server; `path` is where chat turns go (`/api/v1/chat`
+    through the web app's proxy)."""
 
-    def __init__(self, host: str, port: int) -> None:
-        self.host, self.port = host, port
+    def __init__(self, host: str, port: int, path: str = "/v1/chat") -> None:
+        self.host, self.port, self.path = host, port, path
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
@@ -87,7 +89,7 @@ class Connection:
         assert self.reader is not None
         assert self.writer is not None
         body = json.dumps({"message": message}).encode()
-        head = (f"POST /v1/chat HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+        head = (f"POST {self.path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
                 f"Authorization: Bearer {token}\r\nX-Conversation-Id: {conversation}\r\n"
                 f"X-Conversation-Turn: {turn}\r\nContent-Type: application/json\r\n"
                 f"Accept: text/event-stream\r\nContent-Length: {len(body)}\r\n\r\n").encode()
@@ -98,6 +100,7 @@ class Connection:
         status_line = await reader.readline()
         if not status_line:
             raise ConnectionError("server closed the connection")
+        result.ttfb = time.perf_counter() - started
         result.status = int(status_line.split()[1])
         chunked, length, closing = False, 0, False
         while (line := await reader.readline()) not in (b"\r\n", b""):

@@ -2,7 +2,8 @@
 
 `python -m bench.run` (what `make bench` runs) takes about ten minutes; `--smoke` runs a
 seconds-long version of each phase for `make test`: both servers, the spec grammar check on every
-frame, equal answers, a short load, open streams, memory and retrieval. Any failure exits non-zero.
+frame, equal answers, a short load, the web app's proxy in front of Spotter, open streams, memory
+and retrieval. Any failure exits non-zero.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import profile
+from bench import profile, proxy_cost
 from bench.retrieval_cost import measure_retrieval, vector_agreement
 from bench.servers import (
     BASELINE_PYTHON,
@@ -61,15 +62,20 @@ class Plan:
     retrieval_sizes: tuple[int, ...]
     retrieval_queries: int
     validate_questions: int
+    proxy_concurrency: tuple[int, ...]
+    proxy_duration: float
+    proxy_refusals: int
 
 
 FULL = Plan(concurrency=(1, 50, 200), duration=15.0, profile_seconds=8.0, scale_streams=5000, scale_rate=20.0,
             scale_hold=20.0, scale_pacing=SCALE_PACING_SECONDS, scale_heartbeat=SCALE_HEARTBEAT_SECONDS,
             memory_count=5000, sweep_total=100_000, sweep_rate=2000.0, sweep_ttl=10.0,
-            retrieval_sizes=(1000, 10_000, 100_000), retrieval_queries=200, validate_questions=len(QUESTIONS))
+            retrieval_sizes=(1000, 10_000, 100_000), retrieval_queries=200, validate_questions=len(QUESTIONS),
+            proxy_concurrency=(1, 20), proxy_duration=20.0, proxy_refusals=200)
 SMOKE = Plan(concurrency=(1, 8), duration=1.5, profile_seconds=0, scale_streams=40, scale_rate=200.0,
              scale_hold=1.5, scale_pacing=0.6, scale_heartbeat=0.25, memory_count=200, sweep_total=1000,
-             sweep_rate=1000.0, sweep_ttl=0.5, retrieval_sizes=(1000,), retrieval_queries=5, validate_questions=2)
+             sweep_rate=1000.0, sweep_ttl=0.5, retrieval_sizes=(1000,), retrieval_queries=5, validate_questions=2,
+             proxy_concurrency=(1, 4), proxy_duration=1.5, proxy_refusals=10)
 
 
 def log(message: str) -> None:
@@ -159,6 +165,19 @@ def profile_under_load(servers: dict[str, Server], plan: Plan, results: dict[str
         profiles[side] = profile.summarize(raw) if raw.exists() else {"samples": 0, "own": [], "areas": {}}
         log(f"profiled {side}: {profiles[side]['samples']} samples")
     results["profile"] = {"concurrency": concurrency, **profiles}
+
+
+def proxy(spotter: Server, plan: Plan, results: dict[str, Any]) -> None:
+    """TTFE straight to Spotter against through the web app's proxy (bench/proxy_cost.py)."""
+    if not proxy_cost.frontend_installed():
+        results["proxy"] = {"skipped": "frontend/ is not installed (no package.json or node_modules)"}
+        log("proxy: skipped, frontend/ is not installed")
+        return
+    try:
+        results["proxy"] = proxy_cost.measure(spotter, plan.proxy_concurrency, plan.proxy_duration, WORK / "proxy",
+                                              plan.proxy_refusals, log)
+    except proxy_cost.ProxyUnavailable as failure:
+        raise BenchFailure(f"proxy phase: {failure}") from failure
 
 
 class RssSampler:
@@ -290,6 +309,8 @@ def main(argv: list[str] | None = None) -> int:
             throughput(servers, plan, results)
             if plan.profile_seconds:
                 profile_under_load(servers, plan, results)
+            servers["baseline"].stop()  # the proxy phase measures Spotter alone
+            proxy(servers["spotter"], plan, results)
         finally:
             for server in servers.values():
                 server.stop()
