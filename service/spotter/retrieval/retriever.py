@@ -26,8 +26,9 @@ import numpy.typing as npt
 
 from spotter.retrieval.base import RetrievalHit, RetrievalQuery, RetrievalResult
 from spotter.retrieval.knowledge_base import KnowledgeDocument
+from spotter.retrieval.knowledge_bridge import KnowledgeBridge, TitleMatcher
 from spotter.retrieval.lexical import LexicalIndex, terms
-from spotter.retrieval.passages import passages
+from spotter.retrieval.passages import Passage, passages
 from spotter.retrieval.timeframe import Latest, TimeFrame, resolve_timeframe
 from spotter.retrieval.vector_store import (
     KNOWLEDGE_NAMESPACE,
@@ -36,6 +37,7 @@ from spotter.retrieval.vector_store import (
     VectorStore,
     workout_namespace,
 )
+from spotter.retrieval.vocabulary import Vocabulary, default_vocabulary
 from spotter.retrieval.workout_topics import WorkoutTopic, question_topic
 from spotter.workouts.model import Workout, workout_document_text
 from spotter.workouts.repository import WorkoutRepository
@@ -49,6 +51,10 @@ Mode = Literal["dense", "hybrid"]
 #: Hybrid score = cosine + LEXICAL_WEIGHT * bm25 / best bm25 of the query (tuned on the
 #: evaluation sets: 0.2-0.3 is a plateau; see docs/retrieval.md).
 LEXICAL_WEIGHT = 0.25
+#: ...and for an outside catalogue searched through a knowledge bridge, where the model's
+#: cosine is a weak signal: lexical 1.0, bridge 2.0 (tuned on half the catalogue questions).
+CATALOGUE_LEXICAL_WEIGHT = 1.0
+BRIDGE_WEIGHT = 2.0
 #: A workout found by similarity must be at least this close to be shown at all.
 MIN_WORKOUT_SIMILARITY = 0.25
 #: ...and this close when the question is not about the user's own training.
@@ -97,8 +103,12 @@ class SpotterRetriever:
     """Implements `Retriever`.
 
     `documents` (the knowledge entries the store holds) build the BM25 index of hybrid mode;
-    without them, or with `mode="dense"`, knowledge is ranked by similarity alone. Hit scores are
-    cosine similarities (plus the BM25 share in hybrid mode); date-matched workouts score 1.0.
+    without them, or with `mode="dense"`, knowledge is ranked by similarity alone. Questions are
+    embedded with the catalogue words the fitness vocabulary finds in them. A `bridge` (hybrid
+    mode, for a store holding an outside catalogue) adds scores for the records named like the
+    shipped knowledge base's best exercises, and weighs BM25 at CATALOGUE_LEXICAL_WEIGHT.
+    Hit scores are cosine similarities (plus the fused shares in hybrid mode); date-matched
+    workouts score 1.0.
     """
 
     def __init__(
@@ -109,14 +119,20 @@ class SpotterRetriever:
         *,
         documents: Sequence[KnowledgeDocument] = (),
         mode: Mode = "hybrid",
+        bridge: KnowledgeBridge | None = None,
+        vocabulary: Vocabulary | None = None,
     ) -> None:
         self._store = store
         self._embedder = embedder
         self._workouts = workouts
+        self._vocabulary = vocabulary if vocabulary is not None else default_vocabulary()
         self._documents = {doc.id: doc for doc in documents}
-        self._lexical = (
-            LexicalIndex.from_documents(documents) if mode == "hybrid" and documents else None
-        )
+        hybrid = mode == "hybrid" and bool(documents)
+        self._lexical = LexicalIndex.from_documents(documents) if hybrid else None
+        self._bridge = bridge if hybrid else None
+        self._titles = TitleMatcher(documents) if self._bridge is not None else None
+        self._lexical_weight = CATALOGUE_LEXICAL_WEIGHT if self._bridge else LEXICAL_WEIGHT
+        self._passage_terms: dict[str, list[tuple[Passage, frozenset[str]]]] = {}
         self._exercise_words = frozenset(
             word for doc in documents if doc.kind == "exercise" for word in terms(doc.title)
         )
@@ -149,20 +165,35 @@ class SpotterRetriever:
     ) -> RetrievalResult:
         personal = bool(_PERSONAL.search(query.text.lower().replace("\u2019", "'")))
         degraded = False
+        expansion = self._vocabulary.expansion(query.text)
         vector: npt.NDArray[np.float32] | None = None
+        expanded: npt.NDArray[np.float32] | None = None
         try:
-            vector = (await self._embedder.embed_async([query.text]))[0]
+            # Knowledge is searched with the vocabulary's words added; the user's own workouts
+            # with the question as asked (their similarity floors were measured that way).
+            texts = [query.text]
+            if expansion:
+                texts.append(self._vocabulary.expanded_question(query.text))
+            vectors = await self._embedder.embed_async(texts)
+            vector, expanded = vectors[0], vectors[-1]
         except Exception:
             logger.exception("embedding the query failed; retrieval is degraded")
             degraded = True
         knowledge: list[_Candidate] = []
         similar: list[_Candidate] = []
-        if vector is not None:
-            knowledge_result, workout_result = await asyncio.gather(
-                self._store.query(KNOWLEDGE_NAMESPACE, vector, _PASSAGES_PER_QUERY),
+        bridged: dict[str, float] = {}
+        if vector is not None and expanded is not None:
+            knowledge_result, workout_result, bridge_result = await asyncio.gather(
+                self._store.query(KNOWLEDGE_NAMESPACE, expanded, _PASSAGES_PER_QUERY),
                 self._store.query(workout_namespace(query.user_id), vector, top_k * 2),
+                self._bridged(query.text, expanded, expansion),
                 return_exceptions=True,
             )
+            if isinstance(bridge_result, BaseException):
+                _log_failure("knowledge bridge", bridge_result)
+                degraded = True
+            else:
+                bridged = bridge_result
             if isinstance(knowledge_result, BaseException):
                 _log_failure("knowledge search", knowledge_result)
                 degraded = True
@@ -174,7 +205,7 @@ class SpotterRetriever:
             else:
                 similar = _similar_workouts(workout_result, personal)
         if self._lexical is not None:
-            knowledge = self._fuse(query.text, knowledge)
+            knowledge = self._fuse(query.text, expansion, knowledge, bridged, top_k)
         try:
             dated = await dated_task
         except Exception as exc:
@@ -236,32 +267,57 @@ class SpotterRetriever:
             ranked.append(_Candidate(hit, match.score))
         return ranked
 
-    def _fuse(self, question: str, dense: Sequence[_Candidate]) -> list[_Candidate]:
-        """Dense similarity plus weighted BM25 (normalised by the query's best BM25 score)."""
+    async def _bridged(
+        self, question: str, vector: npt.NDArray[np.float32], expansion: Sequence[str]
+    ) -> dict[str, float]:
+        if self._bridge is None or self._titles is None:
+            return {}
+        exercises = await self._bridge.exercises(question, vector, expansion)
+        return dict(KnowledgeBridge.catalogue_scores(exercises, self._titles))
+
+    def _fuse(
+        self,
+        question: str,
+        expansion: Sequence[str],
+        dense: Sequence[_Candidate],
+        bridged: Mapping[str, float],
+        top_k: int,
+    ) -> list[_Candidate]:
+        """Dense similarity plus weighted BM25 (normalised by the query's best BM25 score),
+        plus the bridge's catalogue scores; the best `top_k` (the merge takes no more)."""
         assert self._lexical is not None
-        lexical = self._lexical.search(question, _LEXICAL_CANDIDATES)
-        if not lexical:
+        lexical = self._lexical.search(question, _LEXICAL_CANDIDATES, expansion)
+        if not lexical and not bridged:
             return list(dense)
-        best = lexical[0][1]
         fused = {c.hit.id: c.similarity for c in dense}
+        best = lexical[0][1] if lexical else 1.0
         for doc_id, score in lexical:
-            fused[doc_id] = fused.get(doc_id, 0.0) + LEXICAL_WEIGHT * score / best
+            fused[doc_id] = fused.get(doc_id, 0.0) + self._lexical_weight * score / best
+        for doc_id, score in bridged.items():
+            fused[doc_id] = fused.get(doc_id, 0.0) + BRIDGE_WEIGHT * score
         by_id = {c.hit.id: c for c in dense}
         ranked: list[_Candidate] = []
+        wanted = frozenset(terms(question))
         for doc_id in sorted(fused, key=lambda i: (-fused[i], i)):
-            found = by_id.get(doc_id) or self._lexical_candidate(doc_id, question)
+            if len(ranked) >= top_k:
+                break
+            found = by_id.get(doc_id) or self._lexical_candidate(doc_id, wanted)
             if found is not None:
                 hit = found.hit
                 scored = RetrievalHit(hit.id, hit.title, hit.source, fused[doc_id], hit.text)
                 ranked.append(_Candidate(scored, found.similarity))
         return ranked
 
-    def _lexical_candidate(self, doc_id: str, question: str) -> _Candidate | None:
+    def _lexical_candidate(self, doc_id: str, wanted: frozenset[str]) -> _Candidate | None:
+        """An entry found by BM25 alone, shown by its passage sharing most words with the question."""
         doc = self._documents.get(doc_id)
         if doc is None:
             return None
-        wanted = set(terms(question))
-        best = max(passages(doc), key=lambda p: len(wanted & set(terms(p.embed_text))))
+        options = self._passage_terms.get(doc_id)
+        if options is None:  # worked out once per entry: stemming every passage per turn was hot
+            options = [(p, frozenset(terms(p.embed_text))) for p in passages(doc)]
+            self._passage_terms[doc_id] = options
+        best = max(options, key=lambda option: len(wanted & option[1]))[0]
         return _Candidate(RetrievalHit(doc.id, doc.title, "knowledge", 0.0, best.text), 0.0)
 
 

@@ -25,7 +25,7 @@ from spotter.metrics import Metrics
 from spotter.turns.events import HEARTBEAT
 from spotter.turns.limits import TurnLimits
 from spotter.turns.log import TurnLog
-from spotter.turns.pipeline import LiveTurn, TurnPipeline, replay_frames
+from spotter.turns.pipeline import LiveTurn, TurnOpening, TurnPipeline, replay_frames
 from spotter.turns.plan import TurnRequest, TurnStart, plan_turn
 
 if TYPE_CHECKING:
@@ -140,14 +140,16 @@ class TurnCoordinator:
             remote = await self._remote(request, holder)
             assert remote is not None
             return remote
+        turn = LiveTurn(request, owner, received_at)
         try:
             loaded = await self.memory.load(request.key)
+            start = plan_turn(loaded, request.client_turn)
+            opening = self.pipeline.open(turn, start)
         except Exception:
             await self._unclaim(request, owner)
             raise
-        turn = LiveTurn(request, owner, received_at)
         self._live[name] = turn
-        turn.task = asyncio.create_task(self._run(turn, plan_turn(loaded, request.client_turn), loaded))
+        turn.task = asyncio.create_task(self._run(turn, start, loaded, opening))
         if self.mirror is not None and request.idempotency_key is not None:
             publishing = asyncio.create_task(self.mirror.publish(request.key, request.idempotency_key, turn.log))
             self._mirroring.add(publishing)
@@ -273,12 +275,12 @@ class TurnCoordinator:
             cancel_on_disconnect=turn is not None and request.idempotency_key is None,
         )
 
-    async def _run(self, turn: LiveTurn, start: TurnStart, loaded: LoadResult) -> None:
+    async def _run(self, turn: LiveTurn, start: TurnStart, loaded: LoadResult, opening: TurnOpening) -> None:
         request = turn.request
         keepalive = asyncio.create_task(self._keep_lock(turn))
         self.metrics.running_turns.inc()
         try:
-            await self.pipeline.run(turn, start, loaded.state)
+            await self.pipeline.run(turn, start, loaded.state, opening)
         finally:
             self.metrics.running_turns.dec()
             keepalive.cancel()

@@ -40,7 +40,7 @@ from spotter.turns.events import (
 from spotter.turns.log import TurnLog
 from spotter.turns.plan import CHECKPOINT_MESSAGES, TurnRequest, TurnStart
 
-__all__ = ["LiveTurn", "StopReason", "TurnPipeline", "replay_frames"]
+__all__ = ["LiveTurn", "StopReason", "TurnOpening", "TurnPipeline", "replay_frames"]
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +67,14 @@ class LiveTurn:
             self.task.cancel()
 
 
+@dataclass(frozen=True, slots=True)
+class TurnOpening:
+    """What `TurnPipeline.open` wrote, and the writer the rest of the turn continues with."""
+
+    prelude: list[bytes]
+    emit: _Emit
+
+
 @dataclass(slots=True)
 class _Answer:
     parts: list[str] = field(default_factory=list)
@@ -87,12 +95,14 @@ class TurnPipeline:
     max_output_tokens: int
     top_k: int
 
-    async def run(self, turn: LiveTurn, start: TurnStart, window: ConversationState | None) -> None:
-        """Produce the turn's events into `turn.log`; never raises (failures become `error`)."""
-        request = turn.request
+    def open(self, turn: LiveTurn, start: TurnStart) -> TurnOpening:
+        """Write the events every turn opens with (`checkpoint`, `retrieval_start`) at once.
+
+        The coordinator calls this before the turn's task first runs, so the response's first
+        write already carries them: on a busy event loop that saves the passes a new task waits
+        for, which is most of the time to first event under load.
+        """
         event_ids = iter(range(1, 1_000_000))
-        answer = _Answer()
-        prelude: list[bytes] = []
 
         def emit(event: ChatEvent) -> bytes:
             frame = encode_event(next(event_ids), event)
@@ -101,11 +111,21 @@ class TurnPipeline:
             turn.log.append(frame)
             return frame
 
+        prelude: list[bytes] = []
+        if start.checkpoint is not None:
+            self.metrics.checkpoints.inc(start.checkpoint.value)
+            prelude.append(emit(Checkpoint(start.checkpoint.value, CHECKPOINT_MESSAGES[start.checkpoint])))
+        prelude.append(emit(RetrievalStart(turn.request.message)))
+        return TurnOpening(prelude, emit)
+
+    async def run(
+        self, turn: LiveTurn, start: TurnStart, window: ConversationState | None, opening: TurnOpening
+    ) -> None:
+        """Produce the rest of the turn's events into `turn.log`; never raises (failures become `error`)."""
+        request = turn.request
+        answer = _Answer()
+        prelude, emit = opening.prelude, opening.emit
         try:
-            if start.checkpoint is not None:
-                self.metrics.checkpoints.inc(start.checkpoint.value)
-                prelude.append(emit(Checkpoint(start.checkpoint.value, CHECKPOINT_MESSAGES[start.checkpoint])))
-            prelude.append(emit(RetrievalStart(request.message)))
             found = await self._retrieve(request)
             prelude.append(emit(_documents_event(found)))
             history = window.messages if window is not None else ()
