@@ -14,6 +14,7 @@ from pathlib import Path
 
 from spotter.retrieval.knowledge_base import KnowledgeDocument, KnowledgeFormatError
 from spotter.retrieval.vector_store import MetadataValue
+from spotter.retrieval.vocabulary import default_vocabulary
 
 __all__ = ["ID_PREFIX", "document_from_record", "load_free_exercise_db"]
 
@@ -45,7 +46,8 @@ def load_free_exercise_db(path: Path) -> list[KnowledgeDocument]:
 def document_from_record(
     record: Mapping[str, object], *, where: str = "record"
 ) -> KnowledgeDocument:
-    """One exercise: its text names the muscles, equipment, level and category, then the steps."""
+    """One exercise: its text opens with the muscles (in plain words too, from the fitness
+    vocabulary) and the equipment, then the steps, then secondary muscles, level and category."""
     record_id, name = record.get("id"), record.get("name")
     if not isinstance(record_id, str) or not _ID.match(record_id):
         raise KnowledgeFormatError(f"{where}: id must match [0-9A-Za-z_-]+, not {record_id!r}")
@@ -60,20 +62,27 @@ def document_from_record(
     mechanic = _optional(record, "mechanic", where)
     force = _optional(record, "force", where)
 
+    vocabulary = default_vocabulary()
     lines = [f"# {name.strip()}"]
+    opening = []  # plain words first: the lead is what gets embedded (passages.py)
     if primary:
-        lines.append(f"Primary muscles: {', '.join(primary)}.")
-    if secondary:
-        lines.append(f"Secondary muscles: {', '.join(secondary)}.")
-    if equipment:
-        lines.append(f"Equipment: {equipment}.")
-    movement = f"{force} movement" if force else None
-    described = [part for part in (level, mechanic, movement, category) if part]
-    if described:
-        lines.append(f"Type: {', '.join(described)}.")
+        worked = ", ".join(_described(m, vocabulary.plain(m)) for m in primary)
+        opening.append(f"Works the {worked}.")
+    if equipment and equipment != "other":
+        opening.append(f"Equipment: {vocabulary.plain(equipment) or equipment}.")
+    lines.extend(opening or [name.strip()])
     if steps:
         lines.append("")
         lines.extend(f"{n}. {step.strip()}" for n, step in enumerate(steps, start=1))
+    details = []
+    if secondary:
+        details.append(f"Secondary muscles: {', '.join(secondary)}.")
+    movement = f"{force} movement" if force else None
+    described = [part for part in (level, mechanic, movement, category) if part]
+    if described:
+        details.append(f"Type: {', '.join(described)}.")
+    if details:
+        lines.extend(["", *details])
 
     metadata: dict[str, MetadataValue] = {"muscles": primary + secondary}
     if equipment:
@@ -89,6 +98,10 @@ def document_from_record(
         text="\n".join(lines),
         metadata=metadata,
     )
+
+
+def _described(term: str, plain: str | None) -> str:
+    return f"{term} ({plain})" if plain and plain != term else term
 
 
 def _strings(record: Mapping[str, object], name: str, where: str) -> list[str]:

@@ -27,11 +27,12 @@ __all__ = [
 
 #: About 160 tokens: fits the model's window with room for the title line.
 DEFAULT_MAX_WORDS = 120
-#: How much of a catalogue record `lead_only` embeds. Embedding whole free-exercise-db records
-#: cost twice as much and moved hit@4 by about one question in 65 (docs/retrieval.md).
+#: How many words after its opening paragraph `lead_only` embeds of a catalogue record.
+#: Embedding whole free-exercise-db records cost twice as much and moved hit@4 by about one
+#: question in 65 (docs/retrieval.md).
 LEAD_WORDS = 60
 #: Changes whenever the splitting rules change, so stored vectors are recognised as stale.
-PASSAGE_SCHEME = f"sections-{DEFAULT_MAX_WORDS}/lead-{LEAD_WORDS}/1"
+PASSAGE_SCHEME = f"sections-{DEFAULT_MAX_WORDS}/lead-{LEAD_WORDS}/2"
 
 _HEADING = re.compile(r"^#{1,6}\s+(.*)$")
 _BLOCK_SPLIT = re.compile(r"\n\s*\n|\n(?=\s*(?:[-*]|\d+\.)\s)")
@@ -62,14 +63,16 @@ def passages(
 ) -> list[Passage]:
     """The entry's passages in order.
 
-    `lead_only` embeds only the start of the entry (title, facts line and first `lead_words`
-    words) and shows the whole entry: right for short catalogue records, where the opening names
-    the exercise, muscles and equipment and the remaining steps add cost but little meaning.
+    `lead_only` embeds only the start of the entry (title, opening paragraph and the first
+    `lead_words` words after it) and shows the whole entry: right for short catalogue records,
+    whose opening names the muscles in plain words and the equipment
+    (`free_exercise_db.document_from_record`), while later steps add cost but little meaning.
     """
-    facts = _facts_line(doc.metadata)
     if lead_only:
-        embed = _join(doc.title, facts, _first_words(_strip_headings(doc.text), lead_words))
+        opening, _, rest = _strip_headings(doc.text).strip().partition("\n\n")
+        embed = _join(doc.title, opening.strip(), _first_words(rest, lead_words))
         return [Passage(passage_id(doc.id, 0), doc.id, 0, embed, doc.text)]
+    facts = _facts_line(doc.metadata)
     chunks = _chunks(doc.text, max_words)
     result: list[Passage] = []
     for index, (heading, body) in enumerate(chunks):

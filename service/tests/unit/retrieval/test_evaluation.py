@@ -2,7 +2,9 @@
 
 The knowledge questions (exercise + guide sets) run against the session's shipped index; the
 free-exercise-db questions against the public catalogue, ingested twice into a store of its
-own (the second run must add nothing). Numbers are printed and recorded in docs/retrieval.md.
+own (the second run must add nothing), searched through the knowledge bridge. Catalogue scores
+are also printed per group: tuning / held-out (alternate lines of the first 65) and new
+(written after the method was frozen). Numbers are recorded in docs/retrieval.md.
 """
 
 from __future__ import annotations
@@ -23,10 +25,12 @@ from spotter.retrieval.base import RetrievalQuery
 from spotter.retrieval.free_exercise_db import ID_PREFIX, load_free_exercise_db
 from spotter.retrieval.ingest import IngestReport, ingest
 from spotter.retrieval.knowledge_base import KnowledgeDocument, load_knowledge
+from spotter.retrieval.knowledge_bridge import KnowledgeBridge
 from spotter.retrieval.lexical import LexicalIndex, terms
 from spotter.retrieval.local_store import LocalVectorStore
 from spotter.retrieval.retriever import SpotterRetriever
 from spotter.retrieval.vector_store import KNOWLEDGE_NAMESPACE, VectorStore
+from spotter.retrieval.vocabulary import default_vocabulary
 from tests.retrieval_fixtures import KnowledgeIndex
 
 EVAL_DIR = Path(__file__).resolve().parents[2] / "data" / "retrieval_eval"
@@ -34,11 +38,12 @@ FREE_EXERCISE_DB = Path(__file__).resolve().parents[4] / ".." / "shared" / "data
     "free-exercise-db/exercises.json"
 )
 MIN_HIT_AT_4 = 0.85
-# The public catalogue's paraphrased questions are beyond all-MiniLM-L6-v2 (dense hit@4 about
-# 0.2, whatever text is embedded; docs/retrieval.md): these floors guard what is reached today,
-# and the 0.85 target stays below as a strict xfail that turns red once a model reaches it.
-MIN_CATALOGUE_HYBRID = 0.35
-MIN_CATALOGUE_BM25 = 0.45
+# The public catalogue's paraphrased questions: the hybrid with the knowledge bridge reaches
+# 0.743 on all 101 (0.815 on the first 65, 0.611 on the 36 written after tuning stopped;
+# docs/retrieval.md). These floors guard what is reached today; the 0.85 target stays below as
+# a strict xfail that turns red once it is reached.
+MIN_CATALOGUE_HYBRID = 0.70
+MIN_CATALOGUE_BM25 = 0.42
 RANKED = 10  # MRR looks this far down
 TODAY = date(2026, 11, 18)
 
@@ -47,6 +52,7 @@ TODAY = date(2026, 11, 18)
 class Question:
     text: str
     expected: tuple[str, ...]
+    group: str = ""  # catalogue: "tuning", "held-out" (alternate original lines) or "new"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,19 +64,32 @@ class Scores:
     misses: tuple[str, ...]
 
     def row(self, name: str) -> str:
-        return (f"{name:<8} hit@4 {self.hit_at_4:.3f}  MRR {self.mrr:.3f}  "
+        return (f"{name:<24} hit@4 {self.hit_at_4:.3f}  MRR {self.mrr:.3f}  "
                 f"latency mean {self.mean_ms:.1f} ms, p95 {self.p95_ms:.1f} ms")  # fmt: skip
 
 
-def load_questions(name: str, prefix: str = "") -> list[Question]:
+def load_questions(name: str, prefix: str = "", *, grouped: bool = False) -> list[Question]:
     raw = yaml.safe_load((EVAL_DIR / name).read_text(encoding="utf-8"))
-    return [Question(q["question"], tuple(prefix + e for e in q["expected"])) for q in raw]
+    return [
+        Question(
+            q["question"], tuple(prefix + e for e in q["expected"]), _group(q, i) if grouped else ""
+        )
+        for i, q in enumerate(raw)
+    ]
+
+
+def _group(raw: dict[str, object], index: int) -> str:
+    """The first 65 catalogue questions were split before tuning: even lines tuned the method,
+    odd lines were held out; questions marked `set: new` were written after it was frozen."""
+    if raw.get("set") == "new":
+        return "new"
+    return "tuning" if index % 2 == 0 else "held-out"
 
 
 KNOWLEDGE_QUESTIONS = load_questions("exercise_questions.yaml") + load_questions(
     "guide_questions.yaml"
 )
-FEDB_QUESTIONS = load_questions("free_exercise_db_questions.yaml", ID_PREFIX)
+FEDB_QUESTIONS = load_questions("free_exercise_db_questions.yaml", ID_PREFIX, grouped=True)
 
 Ranker = Callable[[str], Awaitable[list[str]]]
 
@@ -109,26 +128,34 @@ def retriever_ranker(retriever: SpotterRetriever) -> Ranker:
 
 def bm25_ranker(documents: Sequence[KnowledgeDocument]) -> Ranker:
     index = LexicalIndex.from_documents(documents)
+    vocabulary = default_vocabulary()
 
     async def rank(text: str) -> list[str]:
-        return [doc_id for doc_id, _ in index.search(text, RANKED)]
+        return [doc_id for doc_id, _ in index.search(text, RANKED, vocabulary.expansion(text))]
 
     return rank
 
 
 async def scores_for(
     store: VectorStore, knowledge_index: KnowledgeIndex, documents: Sequence[KnowledgeDocument],
-    questions: Sequence[Question],
+    questions: Sequence[Question], bridge: KnowledgeBridge | None = None,
 ) -> dict[str, Scores]:  # fmt: skip
     embedder = knowledge_index.embedder
     dense = SpotterRetriever(store, embedder, None, documents=documents, mode="dense")
-    hybrid = SpotterRetriever(store, embedder, None, documents=documents, mode="hybrid")
+    hybrid = SpotterRetriever(
+        store, embedder, None, documents=documents, mode="hybrid", bridge=bridge
+    )
     await embedder.embed_async(["warm-up"])  # the first call loads the weights
-    return {
+    scores = {
         "dense": await evaluate(retriever_ranker(dense), questions),
         "hybrid": await evaluate(retriever_ranker(hybrid), questions),
         "bm25": await evaluate(bm25_ranker(documents), questions),
     }
+    for group in sorted({q.group for q in questions if q.group}):
+        part = [q for q in questions if q.group == group]
+        scores[f"hybrid {group} ({len(part)})"] = await evaluate(retriever_ranker(hybrid), part)
+        scores[f"bm25 {group} ({len(part)})"] = await evaluate(bm25_ranker(documents), part)
+    return scores
 
 
 def title_overlap(questions: Sequence[Question], titles: dict[str, str]) -> float:
@@ -218,7 +245,9 @@ async def catalogue_scores(
 ) -> dict[str, Scores]:
     documents = load_free_exercise_db(FREE_EXERCISE_DB)
     assert all(set(q.expected) <= {d.id for d in documents} for q in FEDB_QUESTIONS)
-    return await scores_for(catalogue.store, knowledge_index, documents, FEDB_QUESTIONS)
+    # The shipped knowledge base (its own index) leads the search into the catalogue.
+    bridge = KnowledgeBridge(knowledge_index.open_store(), load_knowledge())
+    return await scores_for(catalogue.store, knowledge_index, documents, FEDB_QUESTIONS, bridge)
 
 
 def test_free_exercise_db_questions_keep_their_measured_quality(
@@ -228,14 +257,16 @@ def test_free_exercise_db_questions_keep_their_measured_quality(
     overlap = title_overlap(FEDB_QUESTIONS, {d.id: d.title for d in documents})
     with capsys.disabled():
         report("free-exercise-db", catalogue_scores, overlap, len(FEDB_QUESTIONS))
-    assert len(FEDB_QUESTIONS) >= 60
+    assert len(FEDB_QUESTIONS) >= 100
+    assert sum(q.group == "new" for q in FEDB_QUESTIONS) >= 30
     assert catalogue_scores["hybrid"].hit_at_4 >= MIN_CATALOGUE_HYBRID
+    assert catalogue_scores["hybrid"].hit_at_4 > catalogue_scores["bm25"].hit_at_4
     assert catalogue_scores["bm25"].hit_at_4 >= MIN_CATALOGUE_BM25
     assert overlap < 0.3
 
 
 @pytest.mark.xfail(
-    strict=True, reason="all-MiniLM-L6-v2 reaches about 0.4 here (docs/retrieval.md)"
+    strict=True, reason="hybrid + knowledge bridge reaches 0.743 here (docs/retrieval.md)"
 )
 def test_free_exercise_db_questions_reach_the_target(catalogue_scores: dict[str, Scores]) -> None:
     assert catalogue_scores["hybrid"].hit_at_4 >= MIN_HIT_AT_4

@@ -42,15 +42,17 @@ def test_text_names_muscles_equipment_level_category_and_steps() -> None:
     doc = document_from_record(RECORD)
     assert doc.id == "fedb-Barbell_Squat"
     assert doc.title == "Barbell Squat"
+    # Plain words open the record (they are what gets embedded); details follow the steps.
     assert doc.text.splitlines() == [
         "# Barbell Squat",
-        "Primary muscles: quadriceps.",
-        "Secondary muscles: calves, glutes.",
+        "Works the quadriceps (front of the thighs).",
         "Equipment: barbell.",
-        "Type: beginner, compound, push movement, strength.",
         "",
         "1. Set the bar on a rack.",
         "2. Squat down.",
+        "",
+        "Secondary muscles: calves, glutes.",
+        "Type: beginner, compound, push movement, strength.",
     ]
     assert doc.metadata == {
         "muscles": ["quadriceps", "calves", "glutes"],

@@ -32,12 +32,13 @@ def test_sections_become_titled_passages_under_the_word_budget() -> None:
 
 
 def test_lead_only_embeds_the_start_but_shows_the_whole_record() -> None:
-    record = KnowledgeDocument("fedb-x", "X", "exercise", "# X\n" + " ".join(["step"] * 300))
+    text = "# X\nWorks the calves (lower legs).\n\n" + " ".join(["step"] * 300)
+    record = KnowledgeDocument("fedb-x", "X", "exercise", text)
     (piece,) = passages(record, lead_only=True, lead_words=40)
     assert piece.id == "fedb-x#0"
     assert piece.text == record.text
-    assert piece.embed_text.split("\n")[0] == "X"
-    assert len(piece.embed_text.split()) == 41
+    assert piece.embed_text.split("\n")[:2] == ["X", "Works the calves (lower legs)."]
+    assert piece.embed_text.split("\n")[2] == " ".join(["step"] * 40)
 
 
 def test_every_shipped_entry_yields_passages_within_the_budget() -> None:

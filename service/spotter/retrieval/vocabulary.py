@@ -1,0 +1,107 @@
+"""The fitness vocabulary that bridges how people talk and how exercise catalogues are written.
+
+People ask about "the back of my thighs" and "hand weights"; the public catalogue says
+"hamstrings" and "dumbbell". `spotter/knowledge/vocabulary.yaml` maps such everyday phrases to
+catalogue words: searches add those words to the question, and ingestion writes catalogue terms
+out in plain words. It is general domain language, documented in the file and in
+docs/retrieval.md.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from spotter.retrieval.knowledge_base import KNOWLEDGE_DIR, KnowledgeFormatError
+from spotter.retrieval.lexical import stem, terms
+
+__all__ = ["VOCABULARY_FILE", "Vocabulary", "default_vocabulary"]
+
+VOCABULARY_FILE = KNOWLEDGE_DIR / "vocabulary.yaml"
+
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+# Phrases match with or without these, so "back of my thighs" also finds "back of the thigh".
+_FILLERS = frozenset({"my", "the", "your", "a", "an", "his", "her", "their", "our"})
+
+
+def _phrase_words(text: str) -> tuple[str, ...]:
+    words = _WORD.findall(text.lower().replace("\u2019", "'").replace("-", " "))
+    return tuple(stem(w) for w in words if w not in _FILLERS)
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    phrase: tuple[str, ...]
+    means: tuple[str, ...]
+
+
+class Vocabulary:
+    """Everyday phrases -> catalogue search terms, and catalogue terms -> plain words."""
+
+    def __init__(self, groups: Mapping[str, Sequence[Mapping[str, object]]]) -> None:
+        rules: list[_Rule] = []
+        plain: dict[str, str] = {}
+        for entries in groups.values():
+            for entry in entries:
+                means = _strings(entry.get("means"))
+                says = _strings(entry.get("says"))
+                words = tuple(t for m in means for t in terms(m.replace("-", " ")))
+                for phrase in {_phrase_words(s) for s in (*says, *means)}:
+                    if phrase:
+                        rules.append(_Rule(phrase, words))
+                described = entry.get("plain")
+                if isinstance(described, str) and means:
+                    plain[means[0]] = described
+        self._rules = tuple(sorted(rules, key=lambda r: (-len(r.phrase), r.phrase)))
+        self._plain = plain
+
+    @classmethod
+    def from_file(cls, path: Path) -> Vocabulary:
+        """Parse a vocabulary file; raises KnowledgeFormatError when it is malformed."""
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise KnowledgeFormatError(f"{path}: not a readable vocabulary: {exc}") from None
+        if not isinstance(raw, dict) or not all(isinstance(v, list) for v in raw.values()):
+            raise KnowledgeFormatError(f"{path}: expected groups of vocabulary entries")
+        if not all(isinstance(e, dict) for v in raw.values() for e in v):
+            raise KnowledgeFormatError(f"{path}: every vocabulary entry must be a mapping")
+        return cls(raw)
+
+    def expansion(self, text: str) -> list[str]:
+        """Catalogue terms (stemmed, in first-match order, no repeats) that `text` implies."""
+        words = _phrase_words(text)
+        found: dict[str, None] = {}
+        for rule in self._rules:
+            size = len(rule.phrase)
+            if any(words[i : i + size] == rule.phrase for i in range(len(words) - size + 1)):
+                found.update(dict.fromkeys(rule.means))
+        return list(found)
+
+    def expanded_question(self, text: str) -> str:
+        """`text` followed by the catalogue terms it implies, in brackets: what is embedded."""
+        extra = self.expansion(text)
+        return f"{text} ({', '.join(extra)})" if extra else text
+
+    def plain(self, term: str) -> str | None:
+        """How a catalogue term ("hamstrings") is said in everyday words, if the file says."""
+        return self._plain.get(term)
+
+
+def _strings(value: object) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list):
+        return tuple(str(v) for v in value)
+    return ()
+
+
+@functools.cache
+def default_vocabulary() -> Vocabulary:
+    """The shipped vocabulary, read once per process on first use."""
+    return Vocabulary.from_file(VOCABULARY_FILE)
