@@ -12,11 +12,10 @@ import httpx
 import pytest
 import yaml
 from spotter_contract.contract_schema import SPEC_PATH
-from spotter_contract.known_bugs import KNOWN_BUGS
 from spotter_contract.target import CREDENTIALS, ContractTarget
 
-SUMMARY = {bug.key: bug.summary for bug in KNOWN_BUGS}
 SPEC = yaml.safe_load(SPEC_PATH.read_bytes())
+PROBLEM_JSON = "application/problem+json"
 
 
 def _auth() -> dict[str, str]:
@@ -43,17 +42,45 @@ def test_invalid_request_id_answers_a_documented_status(contract_target: Contrac
     assert str(response.status_code) in _documented(path, "delete"), response.text
 
 
-@pytest.mark.xfail(strict=True, reason=SUMMARY["opaque-cursor-400"])
-def test_a_cursor_matching_the_spec_is_accepted(contract_target: ContractTarget) -> None:
-    response = httpx.get(contract_target.base_url + "/v1/workouts", params={"cursor": "0"}, headers=_auth())
+@pytest.mark.parametrize("cursor", ["A" * 36, "_" * 36, "0" * 36, "-" * 36, "c3BvdHRlci1jdXJzb3ItbWFkZS1ieS1oYW5k"])
+def test_a_cursor_matching_the_spec_is_accepted(contract_target: ContractTarget, cursor: str) -> None:
+    response = httpx.get(contract_target.base_url + "/v1/workouts", params={"cursor": cursor}, headers=_auth())
     assert response.status_code == 200, response.text
+    assert isinstance(response.json()["items"], list)
 
 
-@pytest.mark.xfail(strict=True, reason=SUMMARY["integral-float-reps"])
-def test_an_integral_number_is_an_integer(contract_target: ContractTarget) -> None:
-    workout = {"date": "2026-11-18", "title": "Leg day", "sets": [{"exercise": "Back squat", "reps": 5.0}]}
-    response = httpx.post(contract_target.base_url + "/v1/workouts", json=workout, headers=_auth())
+@pytest.mark.parametrize("cursor", ["0", "A" * 35, "A" * 37, "A" * 35 + "=", "A" * 35 + "."])
+def test_a_cursor_of_another_shape_is_a_problem(contract_target: ContractTarget, cursor: str) -> None:
+    response = httpx.get(contract_target.base_url + "/v1/workouts", params={"cursor": cursor}, headers=_auth())
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith(PROBLEM_JSON)
+    assert [error.get("name") for error in response.json()["errors"]] == ["cursor"]
+
+
+def _post_workout_with_reps(url: str, reps: str, auth: dict[str, str]) -> httpx.Response:
+    # Raw JSON text: a client library would write 5e0 or 50E-1 as 5.0.
+    body = b'{"date": "2026-11-18", "title": "Leg day", "sets": [{"exercise": "Back squat", "reps": REPS}]}'
+    headers = {**auth, "Content-Type": "application/json"}
+    return httpx.post(url, content=body.replace(b"REPS", reps.encode()), headers=headers)
+
+
+@pytest.mark.parametrize("reps", ["5.0", "5e0", "50E-1"])
+def test_an_integral_number_is_an_integer(contract_target: ContractTarget, reps: str) -> None:
+    auth = _auth()  # one user for the create and the clean-up
+    url = contract_target.base_url + "/v1/workouts"
+    response = _post_workout_with_reps(url, reps, auth)
     assert response.status_code == 201, response.text
+    assert response.json()["sets"][0]["reps"] == 5
+    assert httpx.delete(f"{url}/{response.json()['id']}", headers=auth).status_code == 204
+
+
+@pytest.mark.parametrize("reps", ["5.5", '"5"', "true", "0.0", "1001.0"])
+def test_reps_that_are_no_integer_in_range_are_a_problem(contract_target: ContractTarget, reps: str) -> None:
+    url = contract_target.base_url + "/v1/workouts"
+    response = _post_workout_with_reps(url, reps, _auth())
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith(PROBLEM_JSON)
+    assert [error["location"] for error in response.json()["errors"]] == ["body"]
 
 
 @pytest.mark.parametrize("path", ["/openapi.yaml", "/openapi-3.1.yaml"])

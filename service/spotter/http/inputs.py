@@ -17,6 +17,7 @@ import msgspec
 from litestar import Request
 from litestar.exceptions import InternalServerException
 
+from spotter.http.json_bodies import decode_body
 from spotter.http.problems import (
     ClientDisconnected,
     InvalidParam,
@@ -148,7 +149,10 @@ def accepts_event_stream(request: Request[Any, Any, Any]) -> None:
 
 
 async def read_json_body(request: Request[Any, Any, Any], model: type[T]) -> T:
-    """Decode the body as `model`, or raise 415/400 with what is wrong (413 from the reader)."""
+    """Decode the body as `model`, or raise 415/400 with what is wrong (413 from the reader).
+
+    Integral numbers such as `5.0` count as integers, as in JSON Schema (see `json_bodies`).
+    """
     content_type = request.headers.get("content-type", "")
     media = content_type.split(";")[0].strip().lower()
     if media != "application/json" and not (media.startswith("application/") and media.endswith("+json")):
@@ -159,7 +163,7 @@ async def read_json_body(request: Request[Any, Any, Any], model: type[T]) -> T:
         # Litestar's way of saying the client left before sending the whole body: not our fault
         raise ClientDisconnected("the client disconnected before sending the whole body") from None
     try:
-        return msgspec.json.decode(body, type=model)
+        return decode_body(body, model)
     except msgspec.ValidationError as error:
         raise InvalidRequest([InvalidParam("body", str(error), _json_path(str(error)))]) from None
     except msgspec.DecodeError as error:

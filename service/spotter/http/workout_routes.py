@@ -90,7 +90,8 @@ async def list_workouts(request: Request[Any, Any, Any]) -> Response[bytes]:
             user_id, limit=limit, cursor=cursor, date_from=date_from, date_to=date_to
         )
     except InvalidCursor:
-        raise InvalidRequest([InvalidParam("query", "is not a cursor this service made", "cursor")]) from None
+        message = "must be 36 characters of A-Z a-z 0-9 - _ (a page's next_cursor)"
+        raise InvalidRequest([InvalidParam("query", message, "cursor")]) from None
     except BackendUnavailable as error:
         raise DatabaseUnavailable(str(error)) from None
     return Response(_encoder.encode(page), media_type=JSON)

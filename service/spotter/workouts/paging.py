@@ -1,15 +1,19 @@
-"""Newest-first keyset paging of a user's log, and the opaque cursor that continues a page.
+"""Newest-first keyset paging of a user's log, and the cursor that continues a page.
 
 The log is ordered by (date desc, created_at desc, id desc). That key is unique per row, so a
 page continues strictly after the last row it returned: no duplicates or gaps across pages, even
-when many workouts share a date or rows are added while a client pages. The cursor is that last
-row's key, base64url-encoded; both repositories share this module so their cursors agree.
+when many workouts share a date or rows are added while a client pages. The cursor is a position
+in that order: the key packed into 27 bytes and written as 36 base64url characters. Because 36 is
+a multiple of 4, every string of that shape decodes to 27 bytes with no padding or spare bits, and
+every 27 bytes name a position (out-of-range fields are clamped without changing the order), so
+any cursor matching the spec's pattern is valid. Both repositories share this module so their
+cursors agree.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +24,8 @@ import msgspec
 from spotter.workouts.model import Workout
 
 __all__ = [
+    "BOTTOM_OF_LIST",
+    "CURSOR_PATTERN",
     "DEFAULT_LIMIT",
     "MAX_LIMIT",
     "TOP_OF_LIST",
@@ -37,14 +43,15 @@ __all__ = [
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
-MAX_CURSOR_CHARS = 200  # a real cursor is about 100 characters; longer input is not ours
+#: The shape of every cursor, as the spec's `cursor` parameter states it (same in ECMA-262 and Python).
+CURSOR_PATTERN = "^[A-Za-z0-9_-]{36}$"
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
 
 class InvalidCursor(ValueError):
-    """The `cursor` is not one this service made (the HTTP layer answers 400)."""
+    """The `cursor` does not have the shape of a cursor (the HTTP layer answers 400)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +68,15 @@ class SortKey:
         return cls(workout.date, workout.created_at, workout.id)
 
 
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
+_LATEST = datetime.max.replace(tzinfo=UTC)
+_LOWEST_ID = str(uuid.UUID(int=0))
+_HIGHEST_ID = str(uuid.UUID(int=(1 << 128) - 1))
+
 #: Sorts before every row in newest-first order, so "after TOP_OF_LIST" is the first page.
-TOP_OF_LIST = SortKey(date.max, datetime.max.replace(tzinfo=UTC), str(uuid.UUID(int=(1 << 128) - 1)))
+TOP_OF_LIST = SortKey(date.max, _LATEST, _HIGHEST_ID)
+#: Sorts after every row, so "after BOTTOM_OF_LIST" is an empty last page.
+BOTTOM_OF_LIST = SortKey(date.min, _EARLIEST, _LOWEST_ID)
 
 
 class WorkoutPage(msgspec.Struct, frozen=True):
@@ -112,25 +126,47 @@ def datetime_from_microseconds(value: int) -> datetime:
     return _EPOCH + timedelta(microseconds=value)
 
 
-_CursorFields = tuple[date, int, uuid.UUID]
-_cursor_decoder = msgspec.json.Decoder(_CursorFields)
-_cursor_encoder = msgspec.json.Encoder()
+_CURSOR = re.compile(CURSOR_PATTERN)  # used with fullmatch, so `$` cannot accept a trailing newline
+# Layout, big-endian: day number (date.toordinal), microseconds since the epoch (signed), UUID.
+_DAY_BYTES, _MICROSECOND_BYTES, _ID_BYTES = 3, 8, 16
+_FIRST_DAY, _LAST_DAY = date.min.toordinal(), date.max.toordinal()
+_EARLIEST_US, _LATEST_US = microseconds_since_epoch(_EARLIEST), microseconds_since_epoch(_LATEST)
 
 
 def encode_cursor(key: SortKey) -> str:
-    """An opaque, URL-safe cursor continuing after `key`."""
-    raw = _cursor_encoder.encode((key.date, microseconds_since_epoch(key.created_at), key.id))
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+    """The 36-character, URL-safe cursor continuing after `key`."""
+    raw = (
+        key.date.toordinal().to_bytes(_DAY_BYTES, "big")
+        + microseconds_since_epoch(key.created_at).to_bytes(_MICROSECOND_BYTES, "big", signed=True)
+        + uuid.UUID(key.id).bytes
+    )
+    return base64.urlsafe_b64encode(raw).decode("ascii")
 
 
 def decode_cursor(cursor: str) -> SortKey:
-    """The key a cursor continues after; InvalidCursor if it is not one `encode_cursor` made."""
-    if not cursor or len(cursor) > MAX_CURSOR_CHARS:
-        raise InvalidCursor("cursor is empty or too long")
-    try:
-        raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
-        day, micros, row_id = _cursor_decoder.decode(raw)
-        created_at = datetime_from_microseconds(micros)
-    except (binascii.Error, ValueError, UnicodeEncodeError, msgspec.DecodeError, OverflowError):
-        raise InvalidCursor("cursor is malformed; use the next_cursor of a previous page") from None
-    return SortKey(day, created_at, str(row_id))
+    """The position a cursor continues after; InvalidCursor only if it does not match CURSOR_PATTERN."""
+    if not _CURSOR.fullmatch(cursor):
+        raise InvalidCursor("cursor must be 36 characters of A-Z a-z 0-9 - _; use the next_cursor of a page")
+    raw = base64.urlsafe_b64decode(cursor)
+    day = int.from_bytes(raw[:_DAY_BYTES], "big")
+    micros = int.from_bytes(raw[_DAY_BYTES:-_ID_BYTES], "big", signed=True)
+    return _position(day, micros, uuid.UUID(bytes=raw[-_ID_BYTES:]))
+
+
+def _position(day: int, micros: int, row_id: uuid.UUID) -> SortKey:
+    """The key of these fields, clamped so that a field out of range keeps its place in the order.
+
+    A day or instant beyond what dates can hold is replaced by the nearest key on the same side of
+    every real row: a position above them all is the top of the list, one below them all gives an
+    empty last page.
+    """
+    if day > _LAST_DAY:
+        return TOP_OF_LIST
+    if day < _FIRST_DAY:
+        return BOTTOM_OF_LIST
+    on = date.fromordinal(day)
+    if micros > _LATEST_US:
+        return SortKey(on, _LATEST, _HIGHEST_ID)
+    if micros < _EARLIEST_US:
+        return SortKey(on, _EARLIEST, _LOWEST_ID)
+    return SortKey(on, datetime_from_microseconds(micros), str(row_id))
