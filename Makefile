@@ -70,8 +70,8 @@ bench: install ## Run the benchmarks against the baseline and write docs/benchma
 bench-smoke: install ## A few-second run of both benchmark servers, so the benchmarks cannot rot
 	$(BIN)/python -m bench.run --smoke
 
-soak: install ## The reliability suite at 10x for 10 minutes
-	SPOTTER_SOAK=1 $(PYTEST) -q -p no:cacheprovider service/tests/reliability
+soak: install ## A bounded mixed load with faults against one service: 10 min, figures printed (SPOTTER_SOAK_SECONDS, SPOTTER_SOAK_STREAMS)
+	SPOTTER_SOAK=1 $(PYTEST) -q -p no:cacheprovider service/tests/reliability/test_soak.py
 
 audit: install ## Known-vulnerability audit for the release pipeline (needs advisory databases; not in make test)
 	uvx pip-audit --strict

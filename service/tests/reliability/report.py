@@ -14,7 +14,7 @@ from typing import Any
 
 from tests.reliability.figures import FIGURES, REPO_ROOT, RESULTS_PATH
 
-__all__ = ["BEGIN", "END", "render", "update_document"]
+__all__ = ["BEGIN", "END", "render", "table", "update_document"]
 
 DOCUMENT = REPO_ROOT / "docs" / "reliability.md"
 BEGIN = "<!-- figures:begin (python -m tests.reliability.report) -->"
@@ -27,12 +27,12 @@ def render(results: dict[str, Any]) -> str:
     run, figures = results["run"], results["figures"]
     outcomes = ", ".join(f"{count} {outcome}" for outcome, count in run["outcomes"].items())
     mode = "`make soak` (x10)" if run["soak"] else "`make test` size"
-    lines = [
-        f"Last run: {run['finished_at']}, {mode}, {run['seconds']} s, tests: {outcomes}.",
-        "",
-        "| Figure | Count |",
-        "|---|---:|",
-    ]
+    return f"Last run: {run['finished_at']}, {mode}, {run['seconds']} s, tests: {outcomes}.\n\n{table(figures)}"
+
+
+def table(figures: dict[str, int]) -> str:
+    """The figures as the Markdown table of docs/reliability.md (the soak prints the same)."""
+    lines = ["| Figure | Count |", "|---|---:|"]
     for name, label in FIGURES.items():
         value = figures.get(name, 0)
         flag = " (must be 0)" if name in MUST_BE_ZERO else ""

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import random
+import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -18,8 +19,21 @@ import httpx
 from spotter.identity import mint_service_token
 from tests.support.service_process import TEST_SECRET
 
-__all__ = ["DROP_MODES", "Conversation", "drop", "first_message", "stream_whole", "vm_rss_kib"]
+__all__ = [
+    "DROP_MODES",
+    "IDLE_GAUGES",
+    "Conversation",
+    "drop",
+    "first_message",
+    "gauges",
+    "settle",
+    "sse_frames",
+    "stream_whole",
+    "vm_rss_kib",
+]
 
+#: Gauges that must be back to 0 once no client is connected.
+IDLE_GAUGES = ("spotter_open_streams", "spotter_running_turns", "spotter_llm_requests_in_flight")
 #: How a dropping client leaves: mid-body, right after sending, after the status line, after
 #: k events, or after a random time.
 DROP_MODES = ("mid_body", "after_request", "after_headers", "after_events", "after_time")
@@ -49,7 +63,7 @@ def first_message(conversation: Conversation) -> str:
     return f"I train four days a week and my code is {conversation.tag}."
 
 
-def _frames(body: bytes) -> list[tuple[str, dict[str, object]]]:
+def sse_frames(body: bytes) -> list[tuple[str, dict[str, object]]]:
     events = []
     for block in body.decode().split("\n\n"):
         fields = dict(line.split(": ", 1) for line in block.split("\n") if line and not line.startswith(":"))
@@ -65,7 +79,7 @@ async def stream_whole(client: httpx.AsyncClient, url: str, conversation: Conver
         body = await response.aread()
     if response.status_code != 200:
         raise AssertionError(f"{response.status_code}: {body[:300]!r}")
-    conversation.events = _frames(body)
+    conversation.events = sse_frames(body)
     name, data = conversation.events[-1]
     if name == "done":
         turn = data["turn"]
@@ -115,6 +129,27 @@ async def drop(
     with contextlib.suppress(asyncio.CancelledError):
         await reading
     return True
+
+
+async def gauges(client: httpx.AsyncClient, url: str) -> dict[str, float]:
+    """Every unlabelled value on the service's /metrics."""
+    text = (await client.get(f"{url}/metrics")).text
+    values = {}
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        if not line.startswith("#") and value:
+            values[name] = float(value)
+    return values
+
+
+async def settle(client: httpx.AsyncClient, url: str, within: float = 30.0) -> dict[str, float]:
+    """/metrics once the idle gauges are 0, or as they are after `within` seconds."""
+    deadline = time.monotonic() + within
+    while True:
+        values = await gauges(client, url)
+        if all(values[name] == 0 for name in IDLE_GAUGES) or time.monotonic() > deadline:
+            return values
+        await asyncio.sleep(0.2)
 
 
 def vm_rss_kib(pid: int) -> int:

@@ -19,7 +19,17 @@ import pytest
 
 from tests.reliability.conftest import llm_env, running_service, scaled
 from tests.reliability.figures import RunFigures
-from tests.reliability.storm import DROP_MODES, Conversation, drop, first_message, stream_whole, vm_rss_kib
+from tests.reliability.storm import (
+    DROP_MODES,
+    IDLE_GAUGES,
+    Conversation,
+    drop,
+    first_message,
+    gauges,
+    settle,
+    stream_whole,
+    vm_rss_kib,
+)
 from tests.support.anthropic_server import AnthropicServer, Behaviour
 from tests.support.service_process import ServiceFactory, ServiceProcess
 
@@ -27,7 +37,6 @@ STREAMING = scaled(200)
 DROPPING = scaled(1000)
 IN_FLIGHT = 150  # droppers connected at once, besides the streamers
 RSS_SLACK_KIB = 64 * 1024
-IDLE_GAUGES = ("spotter_open_streams", "spotter_running_turns", "spotter_llm_requests_in_flight")
 
 
 @pytest.fixture(scope="module")
@@ -35,25 +44,6 @@ def storm_service(built_index: Path, tmp_path_factory: pytest.TempPathFactory) -
     env = {"SPOTTER_OFFLINE_TOKEN_DELAY_SECONDS": "0.01", "SPOTTER_MAX_OUTPUT_TOKENS": "40"}
     with running_service(tmp_path_factory.mktemp("storm"), env, built_index) as service:
         yield service
-
-
-async def _gauges(client: httpx.AsyncClient, url: str) -> dict[str, float]:
-    text = (await client.get(f"{url}/metrics")).text
-    values = {}
-    for line in text.splitlines():
-        name, _, value = line.partition(" ")
-        if not line.startswith("#") and value:
-            values[name] = float(value)
-    return values
-
-
-async def _settle(client: httpx.AsyncClient, url: str, within: float = 30.0) -> dict[str, float]:
-    deadline = time.monotonic() + within
-    while True:
-        values = await _gauges(client, url)
-        if all(values[name] == 0 for name in IDLE_GAUGES) or time.monotonic() > deadline:
-            return values
-        await asyncio.sleep(0.2)
 
 
 async def _wave(
@@ -119,7 +109,7 @@ async def test_a_thousand_drops_amid_two_hundred_streams_leak_nothing_and_lose_n
         # A small wave first: caches, pools and allocator arenas reach their working size.
         warm_streamers, warm_arrived = await _wave(client, storm_service, 20, 100, "w", 1)
         assert not await _next_turns(client, url, warm_streamers + warm_arrived, figures)
-        await _settle(client, url)
+        await settle(client, url)
         baseline = vm_rss_kib(pid)
 
         started = time.monotonic()
@@ -129,16 +119,16 @@ async def test_a_thousand_drops_amid_two_hundred_streams_leak_nothing_and_lose_n
         figures.add("clients_disconnected", 100 + DROPPING)
         assert all(c.turn == 1 for c in streamers), "a streaming client did not get its whole answer"
 
-        idle = await _settle(client, url)
+        idle = await settle(client, url)
         leaked = sum(int(idle[name]) for name in IDLE_GAUGES)
         figures.add("leaked_tasks_or_connections", leaked)
         assert leaked == 0, {name: idle[name] for name in IDLE_GAUGES}
 
         problems = await _next_turns(client, url, streamers + arrived, figures)
         assert not problems, problems[:20]
-        held = (await _gauges(client, url))["spotter_memory_conversations"]
+        held = (await gauges(client, url))["spotter_memory_conversations"]
         assert held == len(warm_streamers + warm_arrived + streamers + arrived)
-        await _settle(client, url)
+        await settle(client, url)
     grown = vm_rss_kib(pid) - baseline
     print(f"storm: {STREAMING}+{DROPPING} clients in {storm_seconds:.1f}s, RSS grew {grown} KiB")
     assert grown < RSS_SLACK_KIB, f"RSS grew by {grown} KiB"
@@ -157,7 +147,7 @@ async def test_drops_through_the_anthropic_path_close_every_upstream_stream(
             figures.add("streams_held", scaled(75))
             figures.add("clients_disconnected", scaled(60))
             assert await anthropic.wait_for_async(lambda s: s.open_streams == 0, within=15), "LLM stream left open"
-            idle = await _settle(client, service.url)
+            idle = await settle(client, service.url)
             leaked = sum(int(idle[name]) for name in IDLE_GAUGES) + anthropic.open_streams
             figures.add("leaked_tasks_or_connections", leaked)
             assert leaked == 0
