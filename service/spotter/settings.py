@@ -38,6 +38,7 @@ class Settings:
     anthropic_api_key: str = ""
     anthropic_base_url: str = ""
     llm_timeout_seconds: float = 60.0
+    llm_max_connections: int = 10_000
     max_output_tokens: int = 1024
     offline_token_delay_seconds: float = 0.0
     memory_url: str = "memory://"
@@ -119,6 +120,7 @@ class Settings:
         _positive("SPOTTER_MAX_BODY_BYTES", self.max_body_bytes)
         _positive("SPOTTER_HEARTBEAT_SECONDS", self.heartbeat_seconds)
         _positive("SPOTTER_LLM_TIMEOUT_SECONDS", self.llm_timeout_seconds)
+        _positive("SPOTTER_LLM_MAX_CONNECTIONS", self.llm_max_connections)
         _positive("SPOTTER_MAX_OUTPUT_TOKENS", self.max_output_tokens)
         _positive("SPOTTER_RATE_LIMIT_PER_MINUTE", self.rate_limit_per_minute)
         _positive("SPOTTER_MAX_STREAMS_PER_USER", self.max_streams_per_user)

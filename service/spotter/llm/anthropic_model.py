@@ -33,6 +33,7 @@ DEFAULT_BASE_URL = "https://api.anthropic.com"
 # Connecting should be quick even when answers are slow; the read timeout (the configured one)
 # bounds the wait for each piece of the stream, so a stream that stalls mid-way fails too.
 _CONNECT_TIMEOUT_SECONDS = 10.0
+_KEEPALIVE_CONNECTIONS = 100  # idle connections kept for the next turns
 
 
 class AnthropicModel:
@@ -45,9 +46,18 @@ class AnthropicModel:
         model: str,
         base_url: str = "",
         timeout_seconds: float = 60.0,
+        max_connections: int = 10_000,
     ) -> None:
         self._model = model
         self._client = anthropic.AsyncAnthropic(
+            # One connection per streaming turn: the SDK's default pool (1,000) would make turn
+            # 1,001 of one process wait for a slot until it times out.
+            http_client=anthropic.DefaultAsyncHttpxClient(
+                limits=httpx2.Limits(
+                    max_connections=max_connections,
+                    max_keepalive_connections=min(max_connections, _KEEPALIVE_CONNECTIONS),
+                )
+            ),
             api_key=api_key,
             # Passed explicitly (never None) so the SDK does not read ANTHROPIC_BASE_URL itself.
             base_url=base_url or DEFAULT_BASE_URL,
@@ -66,6 +76,7 @@ class AnthropicModel:
             model=settings.anthropic_model,
             base_url=settings.anthropic_base_url,
             timeout_seconds=settings.llm_timeout_seconds,
+            max_connections=settings.llm_max_connections,
         )
 
     @property

@@ -291,3 +291,27 @@ async def test_the_factory_builds_the_configured_anthropic_model(upstream: Anthr
     finally:
         await model.aclose()
     assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "You said: ping"
+
+
+@pytest.mark.parametrize("max_connections", [2, 3])
+async def test_the_connection_pool_holds_as_many_streams_as_configured(
+    upstream: AnthropicServer, max_connections: int
+) -> None:
+    """A streaming turn holds its connection until it ends; a full pool makes the next turn wait."""
+    model = AnthropicModel(api_key=API_KEY, model=MODEL, base_url=upstream.base_url,
+                           timeout_seconds=0.5, max_connections=max_connections)
+    held = [model.stream(ask()) for _ in range(2)]
+    third = model.stream(ask())
+    try:
+        for stream in held:
+            assert isinstance(await anext(stream), TextDelta)  # mid-answer: its connection is in use
+        if max_connections == 2:
+            with pytest.raises(LLMError) as caught:
+                await anext(third)
+            assert caught.value.code == "llm_timeout"  # waited for a pool slot, never sent
+        else:
+            assert isinstance(await anext(third), TextDelta)
+    finally:
+        for stream in [*held, third]:
+            await stream.aclose()
+        await model.aclose()
