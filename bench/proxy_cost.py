@@ -51,6 +51,9 @@ DEMO_EMAIL, DEMO_PASSWORD = "demo@spotter.local", "spotter-demo"
 PROXY_CORE = CLIENT_CORE
 ARMS = ("direct", "proxy")
 STARTUP_SECONDS = 60.0
+#: Turns before measuring: route modules load, pools fill, and V8 optimises Next.js's and the proxy's
+#: hot paths (the first few hundred requests after a start cost about twice the steady state).
+WARMUP_SECONDS = 10.0
 
 
 class ProxyUnavailable(RuntimeError):
@@ -296,7 +299,7 @@ def measure(service: Server, concurrency: Sequence[int], duration: float, work_d
     web = WebApp(work_dir, service.url).start(server_js)
     try:
         token = provision_api_token(web.url)
-        _client(service, web, token, 2, min(2.0, duration), "proxy-warm")  # route modules load, pools fill
+        _client(service, web, token, 2, WARMUP_SECONDS, "proxy-warm")
         levels = []
         for position, level in enumerate(concurrency):
             cpu_before, load_before = web.cpu_seconds(), os.getloadavg()[0]

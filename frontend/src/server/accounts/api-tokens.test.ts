@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ApiTokens, hashTokenSecret } from "./api-tokens";
+import { ApiTokens, LAST_USE_RESOLUTION_MS, hashTokenSecret } from "./api-tokens";
 import { SqliteAccountRepository } from "./sqlite-repository";
 
 let dir: string;
@@ -38,6 +38,22 @@ describe("ApiTokens", () => {
     expect(await tokens.revoke("github:7", created.id)).toBe(false);
     expect(await tokens.revoke("github:42", created.id)).toBe(true);
     expect(await tokens.authenticate(created.token)).toBeNull();
+  });
+
+  it("records the last use to the resolution, not on every request", async () => {
+    let now = new Date("2026-03-01T10:00:00Z");
+    const clocked = new ApiTokens(repository, () => now);
+    const created = await clocked.create("github:42", "loop");
+    const lastUsed = async () => (await clocked.list("github:42"))[0]?.last_used_at;
+
+    expect(await clocked.authenticate(created.token)).toBe("github:42");
+    expect(await lastUsed()).toBe("2026-03-01T10:00:00.000Z");
+    now = new Date(now.getTime() + LAST_USE_RESOLUTION_MS - 1);
+    expect(await clocked.authenticate(created.token)).toBe("github:42");
+    expect(await lastUsed()).toBe("2026-03-01T10:00:00.000Z");
+    now = new Date(Date.parse("2026-03-01T10:00:00Z") + LAST_USE_RESOLUTION_MS);
+    expect(await clocked.authenticate(created.token)).toBe("github:42");
+    expect(await lastUsed()).toBe("2026-03-01T10:01:00.000Z");
   });
 
   it("lists only the subject's own tokens, newest first", async () => {

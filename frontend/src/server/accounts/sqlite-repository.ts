@@ -46,6 +46,8 @@ interface TokenRow {
 
 export class SqliteAccountRepository implements AccountRepository {
   private readonly db: Database.Database;
+  /** Prepared once per SQL text: preparing costs more than running these lookups. */
+  private readonly statements = new Map<string, Database.Statement>();
 
   constructor(path: string) {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
@@ -55,45 +57,54 @@ export class SqliteAccountRepository implements AccountRepository {
     this.db.exec(SCHEMA);
   }
 
+  private statement(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
   async createUser(user: User): Promise<User | null> {
-    const result = this.db
-      .prepare("INSERT INTO users (id, email, password_hash, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
+    const result = this
+      .statement("INSERT INTO users (id, email, password_hash, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
       .run(user.id, user.email, user.passwordHash, user.createdAt.getTime());
     return result.changes === 1 ? user : null;
   }
 
   async findUserByEmail(email: string): Promise<User | null> {
-    const row = this.db.prepare("SELECT * FROM users WHERE email = ?").get(email) as UserRow | undefined;
+    const row = this.statement("SELECT * FROM users WHERE email = ?").get(email) as UserRow | undefined;
     return row ? toUser(row) : null;
   }
 
   async findUserById(id: string): Promise<User | null> {
-    const row = this.db.prepare("SELECT * FROM users WHERE id = ?").get(id) as UserRow | undefined;
+    const row = this.statement("SELECT * FROM users WHERE id = ?").get(id) as UserRow | undefined;
     return row ? toUser(row) : null;
   }
 
   async deleteUser(id: string): Promise<void> {
-    this.db.prepare("DELETE FROM users WHERE id = ?").run(id);
+    this.statement("DELETE FROM users WHERE id = ?").run(id);
   }
 
   async recordLoginFailure(key: string, at: Date): Promise<void> {
-    this.db.prepare("INSERT INTO login_failures (key, failed_at) VALUES (?, ?)").run(key, at.getTime());
+    this.statement("INSERT INTO login_failures (key, failed_at) VALUES (?, ?)").run(key, at.getTime());
   }
 
   async countLoginFailures(key: string, since: Date): Promise<number> {
-    const row = this.db
-      .prepare("SELECT count(*) AS n FROM login_failures WHERE key = ? AND failed_at >= ?")
+    const row = this
+      .statement("SELECT count(*) AS n FROM login_failures WHERE key = ? AND failed_at >= ?")
       .get(key, since.getTime()) as { n: number };
     return row.n;
   }
 
   async clearLoginFailures(key: string): Promise<void> {
-    this.db.prepare("DELETE FROM login_failures WHERE key = ?").run(key);
+    this.statement("DELETE FROM login_failures WHERE key = ?").run(key);
   }
 
   async createApiToken(token: StoredApiToken): Promise<void> {
-    this.db
-      .prepare(
+    this
+      .statement(
         "INSERT INTO api_tokens (id, subject, name, secret_hash, created_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?)",
       )
       .run(token.id, token.subject, token.name, token.secretHash, token.createdAt.getTime(),
@@ -101,29 +112,29 @@ export class SqliteAccountRepository implements AccountRepository {
   }
 
   async listApiTokens(subject: string): Promise<StoredApiToken[]> {
-    const rows = this.db
-      .prepare("SELECT * FROM api_tokens WHERE subject = ? ORDER BY created_at DESC, id")
+    const rows = this
+      .statement("SELECT * FROM api_tokens WHERE subject = ? ORDER BY created_at DESC, id")
       .all(subject) as TokenRow[];
     return rows.map(toToken);
   }
 
   async findApiTokenByHash(secretHash: string): Promise<StoredApiToken | null> {
-    const row = this.db.prepare("SELECT * FROM api_tokens WHERE secret_hash = ?").get(secretHash) as
+    const row = this.statement("SELECT * FROM api_tokens WHERE secret_hash = ?").get(secretHash) as
       | TokenRow
       | undefined;
     return row ? toToken(row) : null;
   }
 
   async touchApiToken(id: string, at: Date): Promise<void> {
-    this.db.prepare("UPDATE api_tokens SET last_used_at = ? WHERE id = ?").run(at.getTime(), id);
+    this.statement("UPDATE api_tokens SET last_used_at = ? WHERE id = ?").run(at.getTime(), id);
   }
 
   async revokeApiToken(subject: string, id: string): Promise<boolean> {
-    return this.db.prepare("DELETE FROM api_tokens WHERE subject = ? AND id = ?").run(subject, id).changes === 1;
+    return this.statement("DELETE FROM api_tokens WHERE subject = ? AND id = ?").run(subject, id).changes === 1;
   }
 
   async deleteApiTokensOf(subject: string): Promise<void> {
-    this.db.prepare("DELETE FROM api_tokens WHERE subject = ?").run(subject);
+    this.statement("DELETE FROM api_tokens WHERE subject = ?").run(subject);
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type ProxyFixture, proxyFixture } from "@/test-support/proxy-fixture";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { encode } from "next-auth/jwt";
+import { AUTH_SECRET, type ProxyFixture, proxyFixture } from "@/test-support/proxy-fixture";
 import { type LoopbackUpstream, startUpstream } from "@/test-support/loopback-upstream";
 import { listApiTokens } from "../account-api/api-tokens";
 import { answerLocally, forward } from "./route-handlers";
@@ -53,6 +54,30 @@ describe("who may call the proxy", () => {
     const response = await listWorkouts({ cookie, accept: "application/json" });
     expect(response.status).toBe(200);
     expect(upstream.requests).toHaveLength(1);
+  });
+
+  it("refuses a remembered session once its account is deleted", async () => {
+    const { cookie, userId } = await fixture.signedIn();
+    expect((await listWorkouts({ cookie })).status).toBe(200);
+    upstream.requests.length = 0;
+    await fixture.context.repository.deleteUser(userId);
+    await expectUnauthorized(await listWorkouts({ cookie }));
+  });
+
+  it("refuses a session that expired after it was accepted", async () => {
+    const { subject } = await fixture.signedIn();
+    const name = "authjs.session-token";
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      const token = await encode({ token: { subject }, secret: AUTH_SECRET, salt: name, maxAge: 60 });
+      expect((await listWorkouts({ cookie: `${name}=${token}` })).status).toBe(200);
+      upstream.requests.length = 0;
+      // Past its expiry and Auth.js's 15 s clock tolerance: a fresh decode refuses it, so must we.
+      vi.setSystemTime(Date.now() + 76_000);
+      await expectUnauthorized(await listWorkouts({ cookie: `${name}=${token}` }));
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("refuses the session of a deleted account", async () => {

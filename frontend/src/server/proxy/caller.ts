@@ -1,6 +1,12 @@
 /**
  * Who is calling: the subject of an Auth.js session cookie or of a personal API token
  * (`Authorization: Bearer spt_...`). Nothing in the request besides those two is trusted.
+ *
+ * Decrypting a session cookie costs about 1-1.5 ms (WebCrypto HKDF and AES jobs on the libuv
+ * thread pool), so a cookie that decoded is remembered, by its exact text and the secret, for
+ * at most a minute and never past its own expiry. Decoding is a pure function of those, so
+ * this accepts nothing a fresh decode would refuse; the deleted-account check still runs on
+ * every request.
  */
 
 import { decode } from "next-auth/jwt";
@@ -39,21 +45,43 @@ export async function identifyCaller(request: Request, sources: CallerSources, a
   return { subject, via: "session" };
 }
 
+/** How long a decoded session cookie is remembered (at most; never past its `exp`). */
+export const DECODED_SESSION_TTL_MS = 60_000;
+const DECODED_SESSION_LIMIT = 1_000;
+const decodedSessions = new Map<string, { readonly subject: string; readonly until: number }>();
+
 async function sessionSubject(cookieHeader: string | null, secret: string): Promise<string | null> {
   if (!cookieHeader) return null;
   const cookies = parseCookies(cookieHeader);
   for (const name of SESSION_COOKIES) {
     const token = joinChunks(cookies, name);
     if (!token) continue;
+    const key = `${secret}\n${name}\n${token}`;
+    const now = Date.now();
+    const remembered = decodedSessions.get(key);
+    if (remembered && remembered.until > now) return remembered.subject;
+    decodedSessions.delete(key);
     try {
       const session = await decode({ token, secret, salt: name });
       const subject = session?.subject;
-      if (typeof subject === "string" && SUBJECT_PATTERN.test(subject)) return subject;
+      if (typeof subject === "string" && SUBJECT_PATTERN.test(subject)) {
+        const expires = typeof session?.exp === "number" ? session.exp * 1000 : now;
+        remember(key, subject, Math.min(now + DECODED_SESSION_TTL_MS, expires));
+        return subject;
+      }
     } catch {
       // Not a session of ours (wrong key, tampered, expired): try the other name, then refuse.
     }
   }
   return null;
+}
+
+function remember(key: string, subject: string, until: number): void {
+  if (decodedSessions.size >= DECODED_SESSION_LIMIT) {
+    const oldest = decodedSessions.keys().next();
+    if (!oldest.done) decodedSessions.delete(oldest.value);
+  }
+  decodedSessions.set(key, { subject, until });
 }
 
 function parseCookies(header: string): Map<string, string> {

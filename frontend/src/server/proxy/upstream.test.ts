@@ -178,6 +178,17 @@ describe("what comes back", () => {
     await expect(Promise.race([upstream.requests[0]?.closed.then(() => "closed"), sleep(3000).then(() => "still open")])).resolves.toBe("closed");
   });
 
+  it("errors the client's stream, instead of hanging, when the service drops mid-stream", async () => {
+    upstream.handle((_, response, socket) => {
+      response.writeHead(200, SSE_HEADERS);
+      response.write(event(1, "retrieval_start", { query: "q" }), () => socket.destroy());
+    });
+    const response = await forward(chatRequest(), "chat", {}, fixture.context);
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe(event(1, "retrieval_start", { query: "q" }));
+    await expect(Promise.race([reader.read().then(() => "ended", () => "errored"), sleep(3000).then(() => "hung")])).resolves.toBe("errored");
+  });
+
   it("passes the service's errors through unchanged", async () => {
     const problem = { type: "urn:spotter:problem:rate-limited", title: "Too many requests", status: 429, detail: "at most 30 turns per minute" };
     upstream.handle((_, response) => {

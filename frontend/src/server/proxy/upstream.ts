@@ -1,10 +1,16 @@
 /**
  * Calls the service for an admitted request and hands its answer back unbuffered: the
- * response body is the upstream stream itself, so each SSE event reaches the client as it
- * arrives. The caller's abort signal is forwarded (a dropped client drops the upstream
+ * response body streams the service's bytes as they arrive, so each SSE event reaches the
+ * client at once. The caller's abort signal is forwarded (a dropped client drops the upstream
  * request), and the wait for response headers is bounded so the proxy never hangs.
+ *
+ * It speaks `node:http(s)` over a keep-alive agent rather than `fetch()`: undici's WHATWG
+ * machinery (and Next.js's patched `fetch` around it) cost about 1 ms more per request to the
+ * first byte and twice the CPU per event on this path.
  */
 
+import { Agent as HttpAgent, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, request as httpRequest } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { Admitted, ProxyContext } from "./admission";
 import type { Operation } from "./operations";
 import { problems } from "./problems";
@@ -40,12 +46,28 @@ const UNREACHABLE_CODES = new Set([
   "EHOSTUNREACH",
   "ENETUNREACH",
   "EPIPE",
-  "UND_ERR_CONNECT_TIMEOUT",
-  "UND_ERR_SOCKET",
-  "UND_ERR_CLOSED",
+  "ETIMEDOUT",
 ]);
 
+/**
+ * Connections to the service are reused (no handshake per turn); an idle one is dropped after
+ * 4 s, before a typical server keep-alive timeout (uvicorn's is 5 s) could close it under a request.
+ */
+const AGENT_OPTIONS = { keepAlive: true, timeout: 4_000, scheduling: "lifo" } as const;
+const AGENTS = { "http:": new HttpAgent(AGENT_OPTIONS), "https:": new HttpsAgent(AGENT_OPTIONS) };
+
+/** Statuses whose responses never have a body. */
+const NO_BODY = new Set([204, 205, 304]);
+
+/** How much of the service's stream may wait unread before the socket is paused. */
+const STREAM_HIGH_WATER_MARK_BYTES = 64 * 1024;
+
 class HeadersTimeout extends Error {}
+
+interface Outcome {
+  timedOut: boolean;
+  clientGone: boolean;
+}
 
 export async function callService(
   request: Request,
@@ -54,48 +76,95 @@ export async function callService(
   admitted: Admitted,
   context: ProxyContext,
 ): Promise<Response> {
-  const url = serviceUrl(context.config.apiUrl, operation.path, pathParams, new URL(request.url).search);
-  const headers = new Headers();
+  const url = new URL(serviceUrl(context.config.apiUrl, operation.path, pathParams, new URL(request.url).search));
+  const headers: Record<string, string> = {};
   for (const name of FORWARDED_REQUEST_HEADERS) {
     const value = request.headers.get(name);
-    if (value !== null) headers.set(name, value);
+    if (value !== null) headers[name] = value;
   }
-  headers.set("authorization", `Bearer ${await mintServiceToken(context.config.serviceSecret, admitted.caller.subject)}`);
-  headers.set("accept-encoding", "identity");
+  headers.authorization = `Bearer ${mintServiceToken(context.config.serviceSecret, admitted.caller.subject)}`;
+  headers["accept-encoding"] = "identity";
+  if (admitted.body) headers["content-length"] = String(admitted.body.byteLength);
 
-  const abort = new AbortController();
-  const onClientGone = () => abort.abort(request.signal.reason);
-  if (request.signal.aborted) onClientGone();
-  request.signal.addEventListener("abort", onClientGone, { once: true });
-  const timer = setTimeout(() => abort.abort(new HeadersTimeout()), context.config.upstreamTimeoutMs);
-
-  let upstream: Response;
-  try {
-    upstream = await fetch(url, {
-      method: operation.method,
-      headers,
-      body: admitted.body ?? undefined,
-      signal: abort.signal,
-      redirect: "manual",
-      cache: "no-store",
-    });
-  } catch (error) {
+  const outcome: Outcome = { timedOut: false, clientGone: false };
+  const send = url.protocol === "https:" ? httpsRequest : httpRequest;
+  const agent = url.protocol === "https:" ? AGENTS["https:"] : AGENTS["http:"];
+  let outgoing!: ClientRequest;
+  const onClientGone = () => {
+    outcome.clientGone = true;
+    outgoing.destroy(request.signal.reason instanceof Error ? request.signal.reason : new Error("the client went away"));
+  };
+  const answer = await new Promise<IncomingMessage | Error>((resolve) => {
+    outgoing = send(url, { method: operation.method, headers, agent }, resolve);
+    // Errors after the answer arrived reach its body stream; this listener only keeps them from being unhandled.
+    outgoing.on("error", resolve);
+    const timer = setTimeout(() => {
+      outcome.timedOut = true;
+      outgoing.destroy(new HeadersTimeout());
+    }, context.config.upstreamTimeoutMs);
+    outgoing.once("response", () => clearTimeout(timer));
+    outgoing.once("close", () => clearTimeout(timer));
+    if (request.signal.aborted) onClientGone();
+    else request.signal.addEventListener("abort", onClientGone, { once: true });
+    outgoing.end(admitted.body ?? undefined);
+  });
+  if (answer instanceof Error) {
     request.signal.removeEventListener("abort", onClientGone);
-    return failure(error, abort.signal, admitted.requestId, context.config.upstreamTimeoutMs);
-  } finally {
-    clearTimeout(timer);
+    return failure(answer, outcome, admitted.requestId, context.config.upstreamTimeoutMs);
   }
+  // The client's abort keeps dropping the service's request until its answer has been read.
+  answer.once("close", () => request.signal.removeEventListener("abort", onClientGone));
 
-  const invalid = invalidResponse(operation, upstream);
+  const status = answer.statusCode ?? 0;
+  const invalid = invalidResponse(operation, status, headerValue(answer.headers, "content-type"));
   if (invalid) {
-    request.signal.removeEventListener("abort", onClientGone);
-    await upstream.body?.cancel().catch(() => undefined);
+    answer.destroy();
     return problems.badGateway(`the service sent ${invalid}`, admitted.requestId);
   }
-  return new Response(upstream.status === 204 ? null : upstream.body, {
-    status: upstream.status,
-    headers: responseHeaders(upstream),
-  });
+  if (NO_BODY.has(status)) {
+    answer.resume();
+    return new Response(null, { status, headers: responseHeaders(answer.headers) });
+  }
+  return new Response(bodyStream(answer), { status, headers: responseHeaders(answer.headers) });
+}
+
+/**
+ * The answer's bytes as a web stream, each chunk passed on as it arrives (nothing is held back
+ * to coalesce); a slow reader pauses the socket, and cancelling destroys it, so the service
+ * sees the disconnect.
+ */
+function bodyStream(answer: IncomingMessage): ReadableStream<Uint8Array> {
+  let settled = false;
+  return new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        answer.on("data", (chunk: Buffer) => {
+          controller.enqueue(chunk);
+          if ((controller.desiredSize ?? 0) <= 0) answer.pause();
+        });
+        answer.once("end", () => {
+          if (!settled) controller.close();
+          settled = true;
+        });
+        answer.once("error", (error) => {
+          if (!settled) controller.error(error);
+          settled = true;
+        });
+        answer.once("close", () => {
+          if (!settled) controller.error(new Error("the service closed the stream before its end"));
+          settled = true;
+        });
+      },
+      pull() {
+        answer.resume();
+      },
+      cancel() {
+        settled = true;
+        answer.destroy();
+      },
+    },
+    new ByteLengthQueuingStrategy({ highWaterMark: STREAM_HIGH_WATER_MARK_BYTES }),
+  );
 }
 
 export function serviceUrl(apiUrl: string, template: string, pathParams: Readonly<Record<string, string>>, search: string): string {
@@ -103,11 +172,11 @@ export function serviceUrl(apiUrl: string, template: string, pathParams: Readonl
   return `${apiUrl}${path}${search}`;
 }
 
-function failure(error: unknown, signal: AbortSignal, requestId: string | null, timeoutMs: number): Response {
-  if (signal.aborted && signal.reason instanceof HeadersTimeout) {
+function failure(error: unknown, outcome: Outcome, requestId: string | null, timeoutMs: number): Response {
+  if (outcome.timedOut) {
     return problems.serviceUnreachable(`the Spotter service did not answer within ${timeoutMs / 1000} s`, requestId);
   }
-  if (signal.aborted) {
+  if (outcome.clientGone) {
     // The client is gone; nobody reads this answer.
     return problems.serviceUnreachable("the request was aborted", requestId);
   }
@@ -131,9 +200,8 @@ function mediaType(contentType: string | null): string {
 }
 
 /** Why the service's answer cannot be passed on, or null when it matches the operation's responses. */
-function invalidResponse(operation: Operation, upstream: Response): string | null {
-  const status = upstream.status;
-  const media = mediaType(upstream.headers.get("content-type"));
+function invalidResponse(operation: Operation, status: number, contentType: string | null): string | null {
+  const media = mediaType(contentType);
   const documented = operation.responses[String(status)] ?? operation.responses[`${String(status)[0]}XX`];
   if (!documented) {
     return status >= 400 && media === "application/problem+json" ? null : `an undocumented status ${status}`;
@@ -142,15 +210,21 @@ function invalidResponse(operation: Operation, upstream: Response): string | nul
   return media in documented.content ? null : `${media || "no content type"} with status ${status}`;
 }
 
-function responseHeaders(upstream: Response): Headers {
+function headerValue(headers: IncomingHttpHeaders, name: string): string | null {
+  const value = headers[name];
+  if (value === undefined) return null;
+  return Array.isArray(value) ? value.join(", ") : value;
+}
+
+function responseHeaders(upstream: IncomingHttpHeaders): Headers {
   const headers = new Headers();
   for (const name of RETURNED_RESPONSE_HEADERS) {
-    const value = upstream.headers.get(name);
+    const value = headerValue(upstream, name);
     if (value !== null) headers.set(name, value);
   }
-  const location = upstream.headers.get("location");
+  const location = headerValue(upstream, "location");
   if (location !== null) headers.set("location", location.startsWith("/v1/") ? `/api${location}` : location);
-  if (mediaType(upstream.headers.get("content-type")) === "text/event-stream") {
+  if (mediaType(headerValue(upstream, "content-type")) === "text/event-stream") {
     // Without no-transform Next.js compresses, and so buffers, the stream.
     headers.set("cache-control", "no-cache, no-transform");
     headers.set("x-accel-buffering", "no");
