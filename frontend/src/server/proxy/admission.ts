@@ -29,14 +29,19 @@ export type Admission = { readonly ok: true; readonly request: Admitted } | { re
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** The caller's `X-Request-Id` when it fits the spec's pattern (echoed in problems), else null. */
+export function requestIdOf(request: Request): string | null {
+  const raw = request.headers.get("x-request-id");
+  return raw && REQUEST_ID.test(raw) ? raw : null;
+}
+
 export async function admit(
   request: Request,
   operation: Operation,
   pathParams: Readonly<Record<string, string>>,
   context: ProxyContext,
 ): Promise<Admission> {
-  const rawRequestId = request.headers.get("x-request-id");
-  const requestId = rawRequestId && REQUEST_ID.test(rawRequestId) ? rawRequestId : null;
+  const requestId = requestIdOf(request);
   const refuse = (response: Response): Admission => ({ ok: false, response });
 
   const caller = await identifyCaller(

@@ -1,7 +1,10 @@
 import { deleteAccount } from "@/server/account-api/account-deletion";
+import { servedMethods } from "@/server/proxy/method-not-allowed";
 import { answeredBy } from "@/server/proxy/route-handlers";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
 
-export const DELETE = answeredBy("deleteAccount", deleteAccount);
+export const { GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS } = servedMethods({
+  DELETE: answeredBy("deleteAccount", deleteAccount),
+});

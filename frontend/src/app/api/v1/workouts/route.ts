@@ -1,8 +1,11 @@
+import { servedMethods } from "@/server/proxy/method-not-allowed";
 import { forwardedTo } from "@/server/proxy/route-handlers";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
 
-export const GET = forwardedTo("listWorkouts");
-export const POST = forwardedTo("createWorkout");
-export const DELETE = forwardedTo("deleteAllWorkouts");
+export const { GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS } = servedMethods({
+  GET: forwardedTo("listWorkouts"),
+  POST: forwardedTo("createWorkout"),
+  DELETE: forwardedTo("deleteAllWorkouts"),
+});

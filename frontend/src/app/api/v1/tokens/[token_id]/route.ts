@@ -1,7 +1,10 @@
 import { revokeApiToken } from "@/server/account-api/api-tokens";
+import { servedMethods } from "@/server/proxy/method-not-allowed";
 import { answeredBy } from "@/server/proxy/route-handlers";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
 
-export const DELETE = answeredBy("revokeApiToken", revokeApiToken);
+export const { GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS } = servedMethods({
+  DELETE: answeredBy("revokeApiToken", revokeApiToken),
+});

@@ -1,7 +1,10 @@
+import { servedMethods } from "@/server/proxy/method-not-allowed";
 import { forwardedTo } from "@/server/proxy/route-handlers";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
 
-export const GET = forwardedTo("getWorkout");
-export const DELETE = forwardedTo("deleteWorkout");
+export const { GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS } = servedMethods({
+  GET: forwardedTo("getWorkout"),
+  DELETE: forwardedTo("deleteWorkout"),
+});

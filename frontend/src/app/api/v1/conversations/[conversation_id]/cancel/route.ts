@@ -1,6 +1,9 @@
+import { servedMethods } from "@/server/proxy/method-not-allowed";
 import { forwardedTo } from "@/server/proxy/route-handlers";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
 
-export const POST = forwardedTo("cancelTurn");
+export const { GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS } = servedMethods({
+  POST: forwardedTo("cancelTurn"),
+});
