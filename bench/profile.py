@@ -22,7 +22,8 @@ AREAS: dict[str, tuple[str, ...]] = {
     "SSE encoding + turn pipeline": ("spotter/turns/", "(app.py:"),
     "bearer token check": ("jwt/",),
     "Spotter-only work (BM25, passages, answer composition)": (
-        "retrieval/lexical.py", "retrieval/passages.py", "llm/offline.py", "retrieval/timeframe.py"),
+        "retrieval/lexical.py", "retrieval/passages.py", "llm/offline.py", "retrieval/timeframe.py",
+        "retrieval/vocabulary.py", "retrieval/knowledge_bridge.py"),
 }
 
 
