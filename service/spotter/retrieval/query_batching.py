@@ -3,7 +3,8 @@
 Embedding one question costs ~19 ms of the embedding thread, mostly per-call overhead on a dozen
 token rows; in a pass of 32 questions each costs ~8 ms (docs/benchmarks.md). So the questions that
 arrive while a pass runs are embedded together in the next one: throughput grows with concurrency,
-while a question on an idle server still goes straight through (there is no waiting window).
+while a question on an idle server still goes straight through (there is no waiting window). The
+callers of a pass resume one per event-loop pass, so new requests are read in between.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class QueryBatcher:
         self._max_rows = max_rows
         self._waiting: list[_Request] = []
         self._runner: asyncio.Task[None] | None = None
+        self._deliveries: set[asyncio.Task[None]] = set()
 
     async def embed_async(self, texts: Sequence[str], batch_size: int = 32) -> Matrix:
         """Vectors for `texts` in order, embedded together with whatever else is waiting.
@@ -78,12 +80,9 @@ class QueryBatcher:
                         if not request.answer.done():
                             request.answer.set_exception(error)
                     continue
-                start = 0
-                for request in batch:
-                    end = start + len(request.texts)
-                    if not request.answer.done():
-                        request.answer.set_result(vectors[start:end])
-                    start = end
+                delivery = asyncio.get_running_loop().create_task(_deliver(batch, vectors))
+                self._deliveries.add(delivery)
+                delivery.add_done_callback(self._deliveries.discard)
         finally:
             self._runner = None
             # Only reached with callers waiting when this task itself was cancelled (shutdown).
@@ -106,3 +105,24 @@ class QueryBatcher:
             batch.append(self._waiting.pop(0))
             rows += len(request.texts)
         return batch
+
+
+async def _deliver(batch: list[_Request], vectors: Matrix) -> None:
+    """Hand a pass's vectors out one caller per event-loop pass, while the next pass already runs.
+
+    Each caller goes on to rank its documents and start its answer; waking a whole pass's callers
+    at once would make a newly arrived request wait for all of that work before it is even read.
+    """
+    start = 0
+    try:
+        for position, request in enumerate(batch):
+            if position:
+                await asyncio.sleep(0)
+            end = start + len(request.texts)
+            if not request.answer.done():
+                request.answer.set_result(vectors[start:end])
+            start = end
+    finally:
+        for request in batch:  # only when cancelled (shutdown) part-way
+            if not request.answer.done():
+                request.answer.cancel()

@@ -116,3 +116,26 @@ def test_rejects_a_bare_string_and_a_zero_pass_size(counting: CountingEmbedder) 
         QueryBatcher(counting, max_rows=0)
     with pytest.raises(TypeError):
         asyncio.run(QueryBatcher(counting).embed_async("one string"))
+
+
+async def test_the_callers_of_a_pass_resume_one_event_loop_pass_apart(counting: CountingEmbedder) -> None:
+    batcher = QueryBatcher(counting)
+    passes = 0
+
+    async def tick() -> None:
+        nonlocal passes
+        while True:
+            await asyncio.sleep(0)
+            passes += 1
+
+    async def ask(question: str) -> int:
+        await batcher.embed_async([question])
+        return passes
+
+    ticker = asyncio.create_task(tick())
+    try:
+        resumed_at = await asyncio.gather(*(ask(q) for q in QUESTIONS))
+    finally:
+        ticker.cancel()
+    assert len(counting.passes) == 1
+    assert len(set(resumed_at)) == len(QUESTIONS)  # never two callers in the same loop pass
