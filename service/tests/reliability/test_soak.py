@@ -58,6 +58,7 @@ SECONDS = float(os.environ.get("SPOTTER_SOAK_SECONDS", "600"))
 STREAMS = int(os.environ.get("SPOTTER_SOAK_STREAMS", "2000"))
 LLM_TIMEOUT = 4.0
 DELTA_DELAY = 1.5  # between text deltas of a held stream: well inside the LLM timeout
+DROP_ROOM = 30 * DELTA_DELAY + 10  # the longest drop reads 30 events before leaving
 #: Seconds a held stream lasts: long, so many streams are open at once for few turns a second
 #: (240 s in a 10-minute run: 2,000 clients then start about 8 turns a second).
 HOLD = float(os.environ.get("SPOTTER_SOAK_HOLD_SECONDS", min(240.0, max(5.0, SECONDS * 0.4))))
@@ -189,8 +190,9 @@ async def _stream_forever(run: Run, conversation: SoakConversation, rng: random.
     while run.launching:
         message_id = run.next_id(conversation)
         conversation.key = message_id if rng.random() < KEYED_RATE else None
-        # A left turn takes a second turn to resolve: none is started when that would outlast the load.
-        room = run.launch_until - time.monotonic() > HOLD
+        # A left turn takes a second turn to resolve, which must start before launching ends: leave
+        # only when there is time for the longest drop (30 events in) and that next start.
+        room = run.launch_until - time.monotonic() > DROP_ROOM
         if room and conversation.ledger.uncertain is None and rng.random() < DROP_RATE:
             await drop(run.client, run.service.port, conversation, rng.choice(DROP_MODES), rng)
             run.figures.add("streams_held")
