@@ -133,7 +133,12 @@ async def drop(
 
 async def gauges(client: httpx.AsyncClient, url: str) -> dict[str, float]:
     """Every unlabelled value on the service's /metrics."""
-    text = (await client.get(f"{url}/metrics")).text
+    try:
+        text = (await client.get(f"{url}/metrics")).text
+    except httpx.RemoteProtocolError:
+        # The pooled keep-alive connection was closed by the server as the GET went out (seen
+        # after a wave of 2,000 turns); a GET is safe to send again, on a fresh connection.
+        text = (await client.get(f"{url}/metrics")).text
     values = {}
     for line in text.splitlines():
         name, _, value = line.partition(" ")
