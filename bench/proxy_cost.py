@@ -33,7 +33,7 @@ import httpx
 import uvloop
 
 from bench.load_client import Connection, Tokens, TurnResult, summary_ms
-from bench.servers import REPO, Server, built_index, raise_fd_limit
+from bench.servers import REPO, Server, built_index, raise_fd_limit, stop_process
 from bench.workload import AUTH_SECRET, CLIENT_CORE, CONVERSATION_TURNS, QUESTIONS
 
 __all__ = ["ProxyUnavailable", "WebApp", "ensure_standalone_build", "frontend_installed", "measure",
@@ -160,14 +160,7 @@ class WebApp:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(5)
+        stop_process(self.process)
 
 
 def provision_api_token(web_url: str) -> str:

@@ -24,7 +24,8 @@ from spotter.retrieval.embedding import Embedder
 from spotter.retrieval.index import index_fingerprint
 from spotter.settings import Settings
 
-__all__ = ["BASELINE_PYTHON", "REPO", "Server", "built_index", "ensure_baseline_venv", "raise_fd_limit"]
+__all__ = ["BASELINE_PYTHON", "REPO", "Server", "built_index", "ensure_baseline_venv", "raise_fd_limit",
+           "stop_process"]
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO / "bench"
@@ -77,6 +78,18 @@ def ensure_baseline_venv() -> Path:
     )
     stamp.write_text(requirements.read_text())
     return BASELINE_PYTHON
+
+
+def stop_process(process: subprocess.Popen[bytes] | None) -> None:
+    """Terminate a server process started here, then kill it if it has not gone within 15 s."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(5)
 
 
 def _free_port() -> int:
@@ -157,11 +170,4 @@ class Server:
         return 0
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(5)
+        stop_process(self.process)
