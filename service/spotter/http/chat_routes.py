@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncGenerator
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, delete, post
+from litestar.background_tasks import BackgroundTask
 from litestar.params import FromPath
 from litestar.response import Stream
 
@@ -62,15 +64,26 @@ async def chat(request: Request[Any, Any, Any]) -> Stream:
         TurnRequest(key, body.message, client_turn, idempotency_key, last_event_id, timezone)
     )
     response_headers = {**STREAM_HEADERS, "X-Conversation-Id": str(conversation_id)}
-    return Stream(_counted(stream, services), media_type="text/event-stream", headers=response_headers)
+    frames = _counted(stream, services)
+
+    async def after_response() -> None:
+        # A disconnect cancels the body task wherever it waits: inside a backed-up write the
+        # frames are left suspended (closed only when garbage collection finds them), before its
+        # first step they never start. Either way the turn must stop now, not minutes later.
+        await frames.aclose()
+        stream.reader_gone()
+
+    return Stream(frames, media_type="text/event-stream", headers=response_headers,
+                  background=BackgroundTask(after_response))
 
 
-async def _counted(stream: TurnStream, services: Services) -> AsyncIterator[bytes]:
+async def _counted(stream: TurnStream, services: Services) -> AsyncGenerator[bytes, None]:
     gauge = services.metrics.open_streams
     gauge.inc()
     try:
-        async for frame in stream.frames():
-            yield frame
+        async with contextlib.aclosing(stream.frames()) as frames:
+            async for frame in frames:
+                yield frame
     finally:
         gauge.dec()
 

@@ -14,7 +14,7 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -57,7 +57,7 @@ class TurnStream:
     cancel_on_disconnect: bool = False
     remote: AsyncGenerator[bytes, None] | None = None
 
-    async def frames(self) -> AsyncIterator[bytes]:
+    async def frames(self) -> AsyncGenerator[bytes, None]:
         """Chunks of whole frames as they are produced; a heartbeat comment whenever none came for a while."""
         if self.remote is not None:
             async with contextlib.aclosing(self.remote) as remote:
@@ -80,8 +80,16 @@ class TurnStream:
                 if not await self.log.wait_for_more(position, self.heartbeat_seconds):
                     yield HEARTBEAT
         finally:
-            if self.cancel_on_disconnect and self.turn is not None and not self.log.finished:
-                self.turn.stop("disconnected")
+            self.reader_gone()
+
+    def reader_gone(self) -> None:
+        """The response is over: an unkeyed turn nobody reads any more stops (a keyed one runs on).
+
+        Called when the frames end and again by the HTTP layer once the response is done, because
+        a disconnect can end the response without resuming the frames to run their `finally`.
+        """
+        if self.cancel_on_disconnect and self.turn is not None and self.log is not None and not self.log.finished:
+            self.turn.stop("disconnected")
 
 
 @dataclass(slots=True)

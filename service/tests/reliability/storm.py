@@ -26,6 +26,7 @@ __all__ = [
     "drop",
     "first_message",
     "gauges",
+    "raw_request",
     "settle",
     "sse_frames",
     "stream_whole",
@@ -87,7 +88,7 @@ async def stream_whole(client: httpx.AsyncClient, url: str, conversation: Conver
         conversation.turn = turn
 
 
-def _raw_request(port: int, conversation: Conversation, body: bytes, declared: int) -> bytes:
+def raw_request(port: int, conversation: Conversation, body: bytes, declared: int) -> bytes:
     head = ["POST /v1/chat HTTP/1.1", f"Host: 127.0.0.1:{port}", f"Content-Length: {declared}"]
     head += [f"{name}: {value}" for name, value in conversation.headers().items()]
     return ("\r\n".join(head) + "\r\n\r\n").encode() + body
@@ -102,10 +103,10 @@ async def drop(
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         try:
             if mode == "mid_body":
-                writer.write(_raw_request(port, conversation, body[: len(body) // 2], len(body)))
+                writer.write(raw_request(port, conversation, body[: len(body) // 2], len(body)))
                 await writer.drain()
                 return False
-            writer.write(_raw_request(port, conversation, body, len(body)))
+            writer.write(raw_request(port, conversation, body, len(body)))
             await writer.drain()
             if mode == "after_headers":
                 await reader.readuntil(b"\r\n\r\n")

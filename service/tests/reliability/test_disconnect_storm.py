@@ -9,7 +9,9 @@ the first message remembered if and only if that turn was counted, never twice.
 from __future__ import annotations
 
 import asyncio
+import json
 import random
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +28,7 @@ from tests.reliability.storm import (
     drop,
     first_message,
     gauges,
+    raw_request,
     settle,
     stream_whole,
     vm_rss_kib,
@@ -169,3 +172,63 @@ async def test_drops_through_the_anthropic_path_close_every_upstream_stream(
     figures.add("turns_lost", len(wrong))
     assert not wrong, wrong[:5]
     assert len(anthropic.requests) == len(streamers + arrived)
+
+
+async def test_clients_that_leave_around_the_handlers_end_stop_their_long_turns(
+    counted_service: ServiceFactory,
+) -> None:
+    """Clients that send a whole turn and close within 30 ms: each 200 s turn stops, nothing is left.
+
+    The storm's turns are short enough to end on their own; these would hold the conversation
+    (409 `conversation-busy`) for minutes if a disconnect around the response's start were missed.
+    """
+    service = counted_service(SPOTTER_OFFLINE_TOKEN_DELAY_SECONDS="0.5", SPOTTER_MAX_OUTPUT_TOKENS="400")
+    conversations = [Conversation(f"storm:early-{n}", f"ZQE{n}X") for n in range(scaled(150))]
+    rng = random.Random(11)
+
+    async def leave(conversation: Conversation) -> None:
+        body = json.dumps({"message": first_message(conversation)}).encode()
+        _, writer = await asyncio.open_connection("127.0.0.1", service.port)
+        writer.write(raw_request(service.port, conversation, body, len(body)))
+        await writer.drain()
+        await asyncio.sleep(rng.uniform(0, 0.03))  # somewhere around the handler's end
+        writer.close()
+
+    async with httpx.AsyncClient(timeout=30) as client:
+        await asyncio.gather(*(leave(c) for c in conversations))
+        idle = await settle(client, service.url, within=10)
+        assert {name: idle[name] for name in IDLE_GAUGES} == dict.fromkeys(IDLE_GAUGES, 0.0)
+
+
+async def test_a_client_that_stops_reading_and_leaves_stops_its_turn(
+    counted_service: ServiceFactory, anthropic: AnthropicServer
+) -> None:
+    """Clients that stop reading, so the server's writes back up, then leave: each turn stops at once.
+
+    Seen in the 10-minute soak: the disconnect cancelled the body task inside a paused write, the
+    stream was never closed, and its turn ran on with no reader until garbage collection, its
+    conversation answering 409 `conversation-busy` to the client's next turn meanwhile.
+    """
+    service = counted_service(**llm_env(anthropic))
+    previous = anthropic.default
+    anthropic.default = Behaviour(text=" ".join(f"word{n}" for n in range(40_000)), delay=0.0005)
+    conversations = [Conversation(f"storm:full-{n}", f"ZQF{n}X") for n in range(12)]
+    loop = asyncio.get_running_loop()
+
+    async def stop_reading_then_leave(conversation: Conversation) -> None:
+        body = json.dumps({"message": first_message(conversation)}).encode()
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a small window, never read
+            sock.setblocking(False)
+            await loop.sock_connect(sock, ("127.0.0.1", service.port))
+            await loop.sock_sendall(sock, raw_request(service.port, conversation, body, len(body)))
+            await asyncio.sleep(3)
+
+    try:
+        async with httpx.AsyncClient(timeout=30) as client:
+            await asyncio.gather(*(stop_reading_then_leave(c) for c in conversations))
+            idle = await settle(client, service.url, within=3)
+            assert {name: idle[name] for name in IDLE_GAUGES} == dict.fromkeys(IDLE_GAUGES, 0.0)
+            assert await anthropic.wait_for_async(lambda s: s.open_streams == 0, within=3), "LLM stream left open"
+    finally:
+        anthropic.default = previous

@@ -62,7 +62,9 @@ DROP_ROOM = 30 * DELTA_DELAY + 10  # the longest drop reads 30 events before lea
 #: Seconds a held stream lasts: long, so many streams are open at once for few turns a second
 #: (240 s in a 10-minute run: 2,000 clients then start about 8 turns a second).
 HOLD = float(os.environ.get("SPOTTER_SOAK_HOLD_SECONDS", min(240.0, max(5.0, SECONDS * 0.4))))
-WIND_DOWN = HOLD + 20 + STREAMS / 30  # in-flight turns end, gauges settle, one last turn each
+#: After the last launch: in-flight turns end, gauges settle, one last turn each (2,000 clients
+#: took 338 s of the 326 s STREAMS / 30 gave, so the run ended 12 s late).
+WIND_DOWN = HOLD + 20 + STREAMS / 20
 DROP_RATE, KEYED_RATE, REPLAY_RATE = 0.15, 0.3, 0.25
 FAULT_EVERY, OUTAGE_EVERY, OUTAGE_SECONDS = 3.0, 6, 2.0  # a fault every ~3 s, every 6th an outage
 PROBE_EVERY, HOSTILE_EVERY = 0.5, 0.5
@@ -359,6 +361,7 @@ async def test_a_bounded_mixed_load_with_faults_loses_nothing_and_leaks_nothing(
         # allocator arenas reach the working size of that many streams before the baseline.
         soak_llm.delay = 0.05
         await asyncio.gather(*(run.turn(c, run.next_id(c)) for c in streamers))
+        warm_up_errors = dict(run.errors)
         soak_llm.delay = DELTA_DELAY
         await settle(client, soak_service.url)
         baseline = vm_rss_kib(pid)
@@ -410,7 +413,7 @@ async def test_a_bounded_mixed_load_with_faults_loses_nothing_and_leaks_nothing(
               f"clients, peak {peak:.0f} open streams, {HOLD:.0f} s per held stream\n")
         print(table(run.figures.counts))
         print(f"\nIdempotency-Key resends: {run.resends:,}; LLM requests: {soak_llm.received:,}; stream errors by "
-              f"code: {dict(run.errors)}; RSS {baseline // 1024} MiB after warm-up, {grown // 1024:+} MiB at the end; "
+              f"code: {dict(run.errors)} (of which in the warm-up: {warm_up_errors}); RSS {baseline // 1024} MiB after warm-up, {grown // 1024:+} MiB at the end; "
               f"load average peak {max((load for _, load in samples), default=0):.1f}; CPU seconds: service "
               f"{service_cpu:.0f}, clients and loopback LLM {own_cpu:.0f}")
         for line in run.problems[:20]:
