@@ -413,7 +413,8 @@ async def test_a_bounded_mixed_load_with_faults_loses_nothing_and_leaks_nothing(
               f"clients, peak {peak:.0f} open streams, {HOLD:.0f} s per held stream\n")
         print(table(run.figures.counts))
         print(f"\nIdempotency-Key resends: {run.resends:,}; LLM requests: {soak_llm.received:,}; stream errors by "
-              f"code: {dict(run.errors)} (of which in the warm-up: {warm_up_errors}); RSS {baseline // 1024} MiB after warm-up, {grown // 1024:+} MiB at the end; "
+              f"code: {dict(run.errors)} (of which in the warm-up: {warm_up_errors}); "
+              f"RSS {baseline // 1024} MiB after warm-up, {grown // 1024:+} MiB at the end; "
               f"load average peak {max((load for _, load in samples), default=0):.1f}; CPU seconds: service "
               f"{service_cpu:.0f}, clients and loopback LLM {own_cpu:.0f}")
         for line in run.problems[:20]:
