@@ -21,7 +21,7 @@ import pytest
 
 from tests.integration.conftest import anthropic, llm_server, make_service
 from tests.reliability.figures import RESULTS_PATH, RunFigures
-from tests.support.anthropic_server import AnthropicServer, spotter_env
+from tests.support.anthropic_server import AnthropicServer, LoopbackLLM, spotter_env
 from tests.support.redis_fixtures import disposable_redis_server, redis_server
 from tests.support.redis_server import RedisServer
 from tests.support.service_process import ServiceProcess
@@ -55,7 +55,7 @@ def scaled(count: int) -> int:
     return count * SCALE
 
 
-def llm_env(server: AnthropicServer, **extra: str) -> dict[str, str]:
+def llm_env(server: LoopbackLLM, **extra: str) -> dict[str, str]:
     """Settings for a service answering through the loopback LLM, with a short LLM timeout."""
     return {**spotter_env(server), "SPOTTER_LLM_TIMEOUT_SECONDS": LLM_TIMEOUT_SECONDS, **extra}
 

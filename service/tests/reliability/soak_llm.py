@@ -7,15 +7,24 @@ scripted failure (the cases of `test_llm_faults.py`); during an outage every req
 529; otherwise the answer starts with the ids of every user message the request carries
 (`seen S1C0M0 S1C0M1 .`), so the client reads the history the service sent from its own stream
 and checks it against what it saw commit. Requests are counted, not kept.
+
+It runs in a process of its own (`SoakLLMProcess`): in the test process it would share one GIL
+and one core's worth of Python with thousands of clients, and its late bytes would show up as the
+service's `llm_timeout`s.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import json
+import multiprocessing
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from multiprocessing.sharedctypes import Synchronized
+from types import TracebackType
 from typing import Any
 
 from tests.support.anthropic_server import (
@@ -28,7 +37,7 @@ from tests.support.anthropic_server import (
     Send,
 )
 
-__all__ = ["FAULT_MARKER", "HELD_ROLE", "MESSAGE_ID", "OUTAGE", "SoakLLM", "seen_ids"]
+__all__ = ["FAULT_MARKER", "HELD_ROLE", "MESSAGE_ID", "OUTAGE", "SoakLLM", "SoakLLMProcess", "seen_ids"]
 
 #: The id every soak message carries: role and client number, conversation C, message M.
 MESSAGE_ID = re.compile(r"\b[A-Z]\d+C\d+M\d+\b")
@@ -47,16 +56,34 @@ def seen_ids(answer: str) -> list[str] | None:
     return match.group(1).split() if match else None
 
 
+@dataclass(frozen=True, slots=True)
+class _Controls:
+    """What the test process sets and reads across the process boundary (shared memory)."""
+
+    delay: Synchronized[float]
+    outage_until: Synchronized[float]  # time.monotonic() is one clock for every process here
+    received: Synchronized[int]
+    open_streams: Synchronized[int]
+    port: Synchronized[int]
+
+
 class SoakLLM(AnthropicServer):
     """`AnthropicServer` whose behaviour is chosen from each request's own messages."""
 
-    def __init__(self, faults: Mapping[str, Behaviour], *, words: int, delay: float) -> None:
+    def __init__(self, faults: Mapping[str, Behaviour], *, words: int, controls: _Controls) -> None:
         super().__init__(api_key="test-key")
         self.faults = dict(faults)
         self.words = words
-        self.delay = delay
-        self.outage_until = 0.0
+        self.controls = controls
         self.received = 0
+
+    @property
+    def delay(self) -> float:
+        return self.controls.delay.value
+
+    @property
+    def outage_until(self) -> float:
+        return self.controls.outage_until.value
 
     def start(self, port: int = 0) -> SoakLLM:
         super().start(port)
@@ -116,3 +143,92 @@ class SoakLLM(AnthropicServer):
 
 def _text(content: Any) -> str:
     return content if isinstance(content, str) else " ".join(block.get("text", "") for block in content)
+
+
+class SoakLLMProcess:
+    """A `SoakLLM` served by a child process; the test sets `delay` and `outage_until` and reads
+    `received` and `open_streams` through shared memory."""
+
+    api_key = "test-key"
+
+    def __init__(self, faults: Mapping[str, Behaviour], *, words: int, delay: float) -> None:
+        context = multiprocessing.get_context("spawn")  # no copy of the test process's threads
+        self._controls = _Controls(
+            context.Value("d", delay, lock=False), context.Value("d", 0.0, lock=False),
+            context.Value("q", 0, lock=False), context.Value("q", 0, lock=False),
+            context.Value("i", 0, lock=False),
+        )
+        self._stop = context.Event()
+        self._process = context.Process(target=_serve, args=(dict(faults), words, self._controls, self._stop),
+                                        name="soak-llm", daemon=True)
+
+    @property
+    def delay(self) -> float:
+        return self._controls.delay.value
+
+    @delay.setter
+    def delay(self, value: float) -> None:
+        self._controls.delay.value = value
+
+    @property
+    def outage_until(self) -> float:
+        return self._controls.outage_until.value
+
+    @outage_until.setter
+    def outage_until(self, value: float) -> None:
+        self._controls.outage_until.value = value
+
+    @property
+    def received(self) -> int:
+        return self._controls.received.value
+
+    @property
+    def open_streams(self) -> int:
+        return self._controls.open_streams.value
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._controls.port.value}"
+
+    @property
+    def pid(self) -> int:
+        assert self._process.pid is not None, "not started"
+        return self._process.pid
+
+    async def wait_for_async(self, condition: Callable[[SoakLLMProcess], bool], within: float) -> bool:
+        """Poll `condition` until it holds or `within` passes (the counters refresh every 0.1 s)."""
+        deadline = time.monotonic() + within
+        while not condition(self):
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.1)
+        return True
+
+    def __enter__(self) -> SoakLLMProcess:
+        self._process.start()
+        deadline = time.monotonic() + 30
+        while self._controls.port.value == 0:
+            if not self._process.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the soak LLM process did not start")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._stop.set()
+        self._process.join(timeout=15)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join()
+
+
+def _serve(faults: dict[str, Behaviour], words: int, controls: _Controls, stop: Any) -> None:
+    """The child process: serve, publish the counters every 0.1 s, stop when told."""
+    server = SoakLLM(faults, words=words, controls=controls).start()
+    controls.port.value = server.port
+    try:
+        while not stop.wait(0.1):
+            controls.received.value = server.received
+            controls.open_streams.value = server.open_streams
+    finally:
+        server.stop()

@@ -1,16 +1,16 @@
 """The soak (`make soak`): a bounded mixed load with faults against ONE service, then the figures.
 
-For `SPOTTER_SOAK_SECONDS` (default 600) one `spotter serve` process on loopback, answering
-through the loopback LLM (`soak_llm.SoakLLM`), carries at once: `SPOTTER_SOAK_STREAMS` clients
-(default 2,000) each holding a slowly streamed turn after another in its own conversation, some
-with an Idempotency-Key; clients leaving at random points (`storm.drop`) and resending keyed
-turns (join, resume, replay); LLM faults on a schedule (each case of `test_llm_faults.py`, and
-whole-service 529 outages); the hostile inputs of `test_bad_input.py` aimed at a live
-conversation; cross-user probes on the streamers' conversations. Every completed turn is checked
-against what its client saw commit (`soak_ledger.Ledger`). Launching stops early enough for the
-wind-down to end on time: in-flight turns finish, the gauges settle, every conversation takes one
-last checked turn, RSS is compared with the baseline, and the figures print as the table of
-docs/reliability.md. Skipped unless SPOTTER_SOAK=1, so `make test` does not run it.
+For `SPOTTER_SOAK_SECONDS` (default 600) one `spotter serve` process on loopback, answering through
+the loopback LLM (`soak_llm.SoakLLMProcess`, a process of its own), carries at once:
+`SPOTTER_SOAK_STREAMS` clients (default 2,000) each holding a slowly streamed turn after another in
+its own conversation, some with an Idempotency-Key; clients leaving at random points (`storm.drop`)
+and resending keyed turns (join, resume, replay); LLM faults on a schedule (each case of
+`test_llm_faults.py`, and whole-service 529 outages); the hostile inputs of `test_bad_input.py`
+aimed at a live conversation; cross-user probes on the streamers' conversations. Every completed
+turn is checked against what its client saw commit (`soak_ledger.Ledger`). Launching stops early
+enough for the wind-down to end on time: in-flight turns finish, the gauges settle, every
+conversation takes one last checked turn, RSS is compared with the baseline, and the figures print
+as the table of docs/reliability.md. Skipped unless SPOTTER_SOAK=1, so `make test` does not run it.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from tests.reliability.conftest import SOAK, llm_env, responses_with_status, run
 from tests.reliability.figures import RunFigures
 from tests.reliability.report import table
 from tests.reliability.soak_ledger import Ledger, Verdict
-from tests.reliability.soak_llm import SoakLLM, seen_ids
+from tests.reliability.soak_llm import SoakLLMProcess, seen_ids
 from tests.reliability.storm import (
     DROP_MODES,
     IDLE_GAUGES,
@@ -116,7 +116,7 @@ class Run:
 
     client: httpx.AsyncClient
     service: ServiceProcess
-    llm: SoakLLM
+    llm: SoakLLMProcess
     launch_until: float
     figures: RunFigures = field(default_factory=RunFigures)
     problems: list[str] = field(default_factory=list)
@@ -329,16 +329,15 @@ def _cpu_seconds(pid: int) -> float:
 
 
 @pytest.fixture(scope="module")
-def soak_llm() -> Iterator[SoakLLM]:
-    server = SoakLLM({case: behaviour for case, (behaviour, _, _) in FAULTS.items()},
-                     words=round(HOLD / DELTA_DELAY), delay=DELTA_DELAY)
-    with server:
+def soak_llm() -> Iterator[SoakLLMProcess]:
+    with SoakLLMProcess({case: behaviour for case, (behaviour, _, _) in FAULTS.items()},
+                        words=round(HOLD / DELTA_DELAY), delay=DELTA_DELAY) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
 def soak_service(
-    built_index: Path, soak_llm: SoakLLM, tmp_path_factory: pytest.TempPathFactory
+    built_index: Path, soak_llm: SoakLLMProcess, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ServiceProcess]:
     env = llm_env(soak_llm, SPOTTER_LLM_TIMEOUT_SECONDS=str(LLM_TIMEOUT), SPOTTER_MEMORY_WINDOW="6",
                   SPOTTER_MAX_STREAMS_PER_USER="1000")
@@ -347,7 +346,7 @@ def soak_service(
 
 
 async def test_a_bounded_mixed_load_with_faults_loses_nothing_and_leaks_nothing(
-    soak_service: ServiceProcess, soak_llm: SoakLLM, figures: RunFigures, capsys: pytest.CaptureFixture[str]
+    soak_service: ServiceProcess, soak_llm: SoakLLMProcess, figures: RunFigures, capsys: pytest.CaptureFixture[str]
 ) -> None:
     started = time.monotonic()
     assert soak_service.process is not None
@@ -405,7 +404,7 @@ async def test_a_bounded_mixed_load_with_faults_loses_nothing_and_leaks_nothing(
         grown = vm_rss_kib(pid) - baseline
         run.figures.add("responses_500", responses_with_status(soak_service, "500"))
     elapsed = time.monotonic() - started
-    service_cpu, own_cpu = _cpu_seconds(pid), sum(os.times()[:2])
+    service_cpu, llm_cpu, own_cpu = _cpu_seconds(pid), _cpu_seconds(soak_llm.pid), sum(os.times()[:2])
 
     peak = max((open_ for open_, _ in samples), default=0)
     with capsys.disabled():
@@ -416,7 +415,7 @@ async def test_a_bounded_mixed_load_with_faults_loses_nothing_and_leaks_nothing(
               f"code: {dict(run.errors)} (of which in the warm-up: {warm_up_errors}); "
               f"RSS {baseline // 1024} MiB after warm-up, {grown // 1024:+} MiB at the end; "
               f"load average peak {max((load for _, load in samples), default=0):.1f}; CPU seconds: service "
-              f"{service_cpu:.0f}, clients and loopback LLM {own_cpu:.0f}")
+              f"{service_cpu:.0f}, loopback LLM {llm_cpu:.0f}, clients {own_cpu:.0f}")
         for line in run.problems[:20]:
             print("problem:", line)
     for name, value in run.figures.counts.items():

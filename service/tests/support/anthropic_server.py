@@ -48,11 +48,11 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import uvicorn
 
-__all__ = ["AnthropicServer", "Behaviour", "RecordedRequest", "StreamRecord", "main", "spotter_env"]
+__all__ = ["AnthropicServer", "Behaviour", "LoopbackLLM", "RecordedRequest", "StreamRecord", "main", "spotter_env"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -602,7 +602,17 @@ if __name__ == "__main__":
     main()
 
 
-def spotter_env(server: AnthropicServer, timeout_seconds: float = 5) -> dict[str, str]:
+class LoopbackLLM(Protocol):
+    """What a service needs to answer through a loopback LLM (this server, or one in a process)."""
+
+    @property
+    def api_key(self) -> str: ...
+
+    @property
+    def base_url(self) -> str: ...
+
+
+def spotter_env(server: LoopbackLLM, timeout_seconds: float = 5) -> dict[str, str]:
     """The settings that point a Spotter service at this loopback server."""
     return {
         "SPOTTER_LLM": "anthropic",
