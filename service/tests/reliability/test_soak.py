@@ -72,6 +72,7 @@ LANES = 3  # fault, hostile-input and probing clients of each kind, side by side
 #: What RSS may grow by, idle after the load against idle after the warm-up: the storm's 64 MiB plus
 #: the state a long run legitimately keeps (replay records of keyed turns, probers' conversations).
 RSS_SLACK_KIB = 96 * 1024
+WARM_UP_SPREAD = STREAMS / 100  # seconds over which the streamers' first turns start
 FAULTS = {**BEFORE_TEXT, **AFTER_TEXT}
 RETRY_STATUSES = {409, 503}  # the conversation's last turn is still ending; admission says retry
 
@@ -268,12 +269,18 @@ async def _aim_hostile_inputs(run: Run, lane: int, rng: random.Random) -> tuple[
                     headers["Content-Type"] = content_type
                 else:
                     headers.pop("Content-Type")
-                response = await run.client.post(run.service.url + path, content=body, headers=headers)
+                sending = run.client.post(run.service.url + path, content=body, headers=headers)
             else:
                 merged = {**conversation.headers(), **HEADERS[name]}
                 raw = {k.encode(): v if isinstance(v, bytes) else v.encode() for k, v in merged.items()}
-                response = await run.client.post(f"{run.service.url}/v1/chat", json={"message": "hi"}, headers=raw)
+                sending = run.client.post(f"{run.service.url}/v1/chat", json={"message": "hi"}, headers=raw)
             run.figures.add("inputs_tried")
+            sent_at = time.monotonic()
+            try:
+                response = await sending
+            except httpx.HTTPError as error:
+                run.problem(None, f"hostile {kind} {name!r}: {error!r} after {time.monotonic() - sent_at:.0f} s")
+                continue
             if not (400 <= response.status_code < 500
                     and response.headers.get("content-type") == "application/problem+json"):
                 run.problem(None, f"hostile {kind} {name!r}: {response.status_code} {response.text[:200]}")
@@ -356,10 +363,18 @@ async def test_a_bounded_mixed_load_with_faults_loses_nothing_and_leaks_nothing(
     async with httpx.AsyncClient(timeout=120, limits=limits) as client:
         run = Run(client, soak_service, soak_llm, launch_until=started + SECONDS - WIND_DOWN)
         streamers = [SoakConversation(f"soak:S{n}C0", "") for n in range(STREAMS)]
-        # Warm-up: every streamer's first turn at once (short answers), so pools, caches and
-        # allocator arenas reach the working size of that many streams before the baseline.
-        soak_llm.delay = 0.05
-        await asyncio.gather(*(run.turn(c, run.next_id(c)) for c in streamers))
+        # Warm-up: every streamer's first turn, all open together at the end (24 s answers
+        # started over WARM_UP_SPREAD s), so pools, caches and allocator arenas reach the working
+        # size of that many streams before the baseline. Spread, not in one instant: 2,000 turns
+        # started in the same millisecond keep one worker busy for seconds before their LLM calls
+        # are read, and the soak's 4 s LLM timeout then fails most of them (1,890 of 2,000 seen).
+        soak_llm.delay = 0.15
+
+        async def first_turn(conversation: SoakConversation) -> None:
+            await asyncio.sleep(rng.uniform(0, WARM_UP_SPREAD))
+            await run.turn(conversation, run.next_id(conversation))
+
+        await asyncio.gather(*(first_turn(c) for c in streamers))
         warm_up_errors = dict(run.errors)
         soak_llm.delay = DELTA_DELAY
         await settle(client, soak_service.url)
