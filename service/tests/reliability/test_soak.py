@@ -72,7 +72,7 @@ LANES = 3  # fault, hostile-input and probing clients of each kind, side by side
 #: What RSS may grow by, idle after the load against idle after the warm-up: the storm's 64 MiB plus
 #: the state a long run legitimately keeps (replay records of keyed turns, probers' conversations).
 RSS_SLACK_KIB = 96 * 1024
-WARM_UP_SPREAD = STREAMS / 100  # seconds over which the streamers' first turns start
+WARM_UP_SPREAD = STREAMS / 200  # seconds over which the streamers' first turns start
 FAULTS = {**BEFORE_TEXT, **AFTER_TEXT}
 RETRY_STATUSES = {409, 503}  # the conversation's last turn is still ending; admission says retry
 
@@ -363,12 +363,12 @@ async def test_a_bounded_mixed_load_with_faults_loses_nothing_and_leaks_nothing(
     async with httpx.AsyncClient(timeout=120, limits=limits) as client:
         run = Run(client, soak_service, soak_llm, launch_until=started + SECONDS - WIND_DOWN)
         streamers = [SoakConversation(f"soak:S{n}C0", "") for n in range(STREAMS)]
-        # Warm-up: every streamer's first turn, all open together at the end (24 s answers
+        # Warm-up: every streamer's first turn, all open together at the end (16 s answers
         # started over WARM_UP_SPREAD s), so pools, caches and allocator arenas reach the working
         # size of that many streams before the baseline. Spread, not in one instant: 2,000 turns
         # started in the same millisecond keep one worker busy for seconds before their LLM calls
         # are read, and the soak's 4 s LLM timeout then fails most of them (1,890 of 2,000 seen).
-        soak_llm.delay = 0.15
+        soak_llm.delay = 0.1
 
         async def first_turn(conversation: SoakConversation) -> None:
             await asyncio.sleep(rng.uniform(0, WARM_UP_SPREAD))
@@ -381,9 +381,12 @@ async def test_a_bounded_mixed_load_with_faults_loses_nothing_and_leaks_nothing(
         baseline = vm_rss_kib(pid)
 
         samples: list[tuple[float, float]] = []
+        # The streamers' first held turns start evenly over one hold, or over what is left of the
+        # launch window if that is shorter, so all of them are streaming before launching ends.
+        spread = max(0.0, min(HOLD, run.launch_until - time.monotonic() - 10))
 
         async def streamer(conversation: SoakConversation, delay: float) -> None:
-            await asyncio.sleep(delay)  # spread the turns' phases over one held stream
+            await asyncio.sleep(delay)  # the turns' phases, spread (see `spread`)
             await _stream_forever(run, conversation, random.Random(rng.random()))
 
         lanes = [asyncio.ensure_future(role) for role in (
@@ -394,7 +397,7 @@ async def test_a_bounded_mixed_load_with_faults_loses_nothing_and_leaks_nothing(
             *lanes,
             *(_probe_across_users(run, streamers, lane, random.Random(20 + lane)) for lane in range(LANES)),
             _sample_load(run, samples),
-            *(streamer(c, HOLD * n / STREAMS) for n, c in enumerate(streamers)),
+            *(streamer(c, spread * n / STREAMS) for n, c in enumerate(streamers)),
         )
         load_seconds = time.monotonic() - started
 
