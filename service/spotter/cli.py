@@ -117,7 +117,9 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--sub", required=True, help="namespaced user id, e.g. credentials:42")
     token.add_argument("--ttl", type=int, default=300, help="lifetime in seconds (at most 300)")
     token.set_defaults(run=_token)
-    ingest = commands.add_parser("ingest", help="add or update documents in the knowledge base index")
+    ingest = commands.add_parser(
+        "ingest", help="add or update documents in the knowledge index (recorded in SPOTTER_DATA_DIR/sources)"
+    )
     ingest.add_argument("path", type=Path)
     ingest.add_argument("--format", choices=("spotter", "free-exercise-db"), default="spotter")
     ingest.set_defaults(run=_ingest)

@@ -18,11 +18,12 @@ from spotter.memory.backend import ConversationMemory
 from spotter.memory.in_process import InProcessMemory
 from spotter.metrics import Metrics
 from spotter.retrieval.base import Retriever
+from spotter.retrieval.catalogue_search import build_retriever
 from spotter.retrieval.embedding import Embedder
 from spotter.retrieval.index import ensure_knowledge_index
+from spotter.retrieval.ingested_sources import load_ingested_sources
 from spotter.retrieval.knowledge_base import load_knowledge
 from spotter.retrieval.query_batching import QueryBatcher
-from spotter.retrieval.retriever import SpotterRetriever
 from spotter.retrieval.stores import open_vector_store
 from spotter.retrieval.vector_store import VectorStore
 from spotter.settings import Settings
@@ -90,19 +91,24 @@ class Services:
 
     @classmethod
     async def open(cls, settings: Settings, metrics: Metrics | None = None) -> Services:
-        """Build every component and make sure the knowledge index is current."""
+        """Build every component and make sure the knowledge index is current.
+
+        Documents added with `spotter ingest` are read back from their records in the data
+        directory, so BM25 (and the knowledge bridge, for catalogues) covers them too.
+        """
         metrics = metrics or Metrics()
         memory = open_memory(settings)
         embedder = Embedder()
         vector_store = open_vector_store(settings)
         workouts = await open_workout_repository(settings)
         await ensure_knowledge_index(settings, vector_store, embedder)
-        retriever = SpotterRetriever(
-            store=vector_store,
-            embedder=QueryBatcher(embedder),
-            workouts=workouts,
-            documents=load_knowledge(),
+        sources = load_ingested_sources(settings.data_dir)
+        retriever = build_retriever(
+            vector_store, QueryBatcher(embedder), workouts, load_knowledge(), sources
         )
+        if sources:
+            logger.info("ranking %d ingested source(s): %s", len(sources),
+                        ", ".join(f"{s.key} ({len(s.documents)})" for s in sources))
         llm = build_language_model(settings)
         pipeline = TurnPipeline(
             memory=memory,

@@ -4,10 +4,13 @@ Embedding the knowledge base costs minutes on two cores, so it happens once: the
 built by the real `spotter index` command into a cache folder named by the index fingerprint
 (knowledge files + model + passage scheme), and every service a test starts gets a copy.
 A later run with unchanged knowledge reuses it; CI's fresh machine builds it once.
+`catalogue_index` does the same for the knowledge index plus the public free-exercise-db
+catalogue, ingested by the real `spotter ingest` (about 70 s on two cores, once per cache).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -23,6 +26,16 @@ from spotter.settings import Settings
 pytest_plugins = ["tests.retrieval_fixtures"]
 
 CACHE_ROOT = Path(os.environ.get("SPOTTER_TEST_CACHE", Path.home() / ".cache" / "spotter-tests"))
+REPO_ROOT = Path(__file__).resolve().parents[2]
+#: Real external data, read in place (never copied into the project).
+FREE_EXERCISE_DB = REPO_ROOT / ".." / "shared" / "data" / "free-exercise-db" / "exercises.json"
+#: What shapes an ingested catalogue besides the index fingerprint: a change rebuilds the cache.
+_CATALOGUE_INPUTS = (
+    FREE_EXERCISE_DB,
+    REPO_ROOT / "service/spotter/retrieval/free_exercise_db.py",
+    REPO_ROOT / "service/spotter/retrieval/ingested_sources.py",
+    REPO_ROOT / "service/spotter/knowledge/vocabulary.yaml",
+)
 
 
 @pytest.fixture(scope="session")
@@ -38,6 +51,31 @@ def built_index() -> Path:
         [sys.executable, "-m", "spotter", "index", "--data-dir", str(building)],
         check=True,
         env={**os.environ, "SPOTTER_ENV": "development"},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+    )
+    shutil.rmtree(directory, ignore_errors=True)
+    building.rename(directory)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def catalogue_index(built_index: Path) -> Path:
+    """`built_index` plus free-exercise-db ingested with the real `spotter ingest` command into
+    the same data directory (vectors and source record), as an operator would (read-only)."""
+    digest = hashlib.sha256()
+    for path in _CATALOGUE_INPUTS:
+        digest.update(path.read_bytes())
+    directory = CACHE_ROOT / f"{built_index.name}-fedb-{digest.hexdigest()[:12]}"
+    if (directory / "index.json").exists():
+        return directory
+    building = directory.with_name(directory.name + ".building")
+    shutil.rmtree(building, ignore_errors=True)
+    shutil.copytree(built_index, building)
+    subprocess.run(
+        [sys.executable, "-m", "spotter", "ingest", str(FREE_EXERCISE_DB), "--format", "free-exercise-db"],
+        check=True,
+        env={**os.environ, "SPOTTER_ENV": "development", "SPOTTER_DATA_DIR": str(building)},
         stdin=subprocess.DEVNULL,
         capture_output=True,
     )

@@ -3,7 +3,9 @@
 Vector ids are stable (`<entry id>#<passage>`), so ingesting the same file again replaces
 instead of duplicating. Each vector carries a hash of its entry's content and of the embedding
 model; entries whose stored hash matches are skipped without embedding, which makes a re-run
-cheap, and passages an entry no longer has are deleted.
+cheap, and passages an entry no longer has are deleted. The command also records the source's
+documents under the data directory (`ingested_sources`), so the running service can rank them
+lexically; entries a re-ingested source no longer has are deleted from the store.
 """
 
 from __future__ import annotations
@@ -23,6 +25,14 @@ from tqdm import tqdm
 from spotter.errors import BackendUnavailable, SpotterError
 from spotter.retrieval.embedding import Embedder
 from spotter.retrieval.free_exercise_db import load_free_exercise_db
+from spotter.retrieval.ingested_sources import (
+    IngestedSourceError,
+    load_ingested_sources,
+    read_ingested_source,
+    source_key,
+    source_record_path,
+    write_ingested_source,
+)
 from spotter.retrieval.knowledge_base import (
     KnowledgeDocument,
     KnowledgeFormatError,
@@ -263,9 +273,11 @@ async def remove_documents(
 
 
 def run_ingest_command(settings: Settings, path: Path, fmt: str) -> int:
-    """`spotter ingest PATH --format FMT`: ingest into the configured store, print one line.
+    """`spotter ingest PATH --format FMT`: ingest into the configured store, record the source
+    under the data directory (`ingested_sources`), print one line.
 
-    Returns 0 on success, 2 for unusable input, 1 when the store cannot be reached.
+    Entries the source held last time but no longer has are removed from the store. Returns 0
+    on success, 2 for unusable input, 1 when the store or the data directory cannot be written.
     """
     try:
         documents = read_documents(path, fmt)
@@ -273,26 +285,54 @@ def run_ingest_command(settings: Settings, path: Path, fmt: str) -> int:
         print(f"spotter ingest: {exc}", file=sys.stderr)
         return 2
     try:
-        report = asyncio.run(_ingest_with(settings, documents, lead_only=fmt == "free-exercise-db"))
+        report, removed = asyncio.run(_ingest_with(settings, path, fmt, documents))
     except (BackendUnavailable, SpotterError, OSError) as exc:
         print(f"spotter ingest: the vector store is unavailable: {exc}", file=sys.stderr)
         return 1
+    try:
+        write_ingested_source(settings.data_dir, path, fmt, documents)
+    except OSError as exc:
+        print(f"spotter ingest: cannot record the source in {settings.data_dir}: {exc}",
+              file=sys.stderr)
+        return 1
+    gone = f", {removed} removed" if removed else ""
     print(
         f"ingested {len(documents)} entries from {path}: {report.added} added, "
-        f"{report.updated} updated, {report.unchanged} unchanged"
+        f"{report.updated} updated, {report.unchanged} unchanged{gone}"
     )
     return 0
 
 
 async def _ingest_with(
-    settings: Settings, documents: Sequence[KnowledgeDocument], *, lead_only: bool
-) -> IngestReport:
+    settings: Settings, path: Path, fmt: str, documents: Sequence[KnowledgeDocument]
+) -> tuple[IngestReport, int]:
     embedder = Embedder()
     store = open_vector_store(settings)
     try:
-        return await ingest_documents(
-            documents, store, embedder, progress=True, lead_only=lead_only
+        report = await ingest_documents(
+            documents, store, embedder, progress=True, lead_only=fmt == "free-exercise-db"
         )
+        gone = _dropped_ids(settings, source_key(path, fmt), {d.id for d in documents})
+        removed = await remove_documents(store, embedder, gone) if gone else 0
+        return report, removed
     finally:
         await close_vector_store(store)
         embedder.close()
+
+
+def _dropped_ids(settings: Settings, key: str, current: set[str]) -> list[str]:
+    """Ids the source's previous record held that nothing holds now: not this ingest, not
+    another recorded source, not the shipped knowledge base."""
+    record = source_record_path(settings.data_dir, key)
+    if not record.exists():
+        return []
+    try:
+        previous = read_ingested_source(record)
+    except IngestedSourceError as exc:  # replaced below; its entries can no longer be known
+        print(f"spotter ingest: replacing an unreadable record: {exc}", file=sys.stderr)
+        return []
+    kept = set(current) | {d.id for d in load_knowledge()}
+    for source in load_ingested_sources(settings.data_dir):
+        if source.key != key:
+            kept |= source.ids
+    return sorted(previous.ids - kept)
