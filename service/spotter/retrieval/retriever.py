@@ -284,12 +284,21 @@ class SpotterRetriever:
         top_k: int,
     ) -> list[_Candidate]:
         """Dense similarity plus weighted BM25 (normalised by the query's best BM25 score),
-        plus the bridge's catalogue scores; the best `top_k` (the merge takes no more)."""
+        plus the bridge's catalogue scores; the best `top_k` (the merge takes no more).
+
+        With a bridge (a catalogue), similarity is rescaled to 0..1 over the dense candidates:
+        their raw cosines span ~0.12, too little beside BM25 and the bridge to tell
+        near-duplicate records apart (docs/retrieval.md). The knowledge base keeps raw cosines
+        (rescaled there, it drops from 0.938 to 0.869 hit@4).
+        """
         assert self._lexical is not None
         lexical = self._lexical.search(question, _LEXICAL_CANDIDATES, expansion)
         if not lexical and not bridged:
             return list(dense)
         fused = {c.hit.id: c.similarity for c in dense}
+        if self._bridge is not None and fused:
+            low, high = min(fused.values()), max(fused.values())
+            fused = {i: (v - low) / (high - low) if high > low else 1.0 for i, v in fused.items()}
         best = lexical[0][1] if lexical else 1.0
         for doc_id, score in lexical:
             fused[doc_id] = fused.get(doc_id, 0.0) + self._lexical_weight * score / best
