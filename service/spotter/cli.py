@@ -9,7 +9,6 @@ import signal
 import sys
 from pathlib import Path
 from types import FrameType
-from typing import Any
 
 import uvicorn
 
@@ -17,7 +16,7 @@ from spotter.errors import ConfigurationError
 from spotter.http.app import ShutdownHooks
 from spotter.settings import Settings
 
-__all__ = ["main", "uvicorn_options"]
+__all__ = ["main"]
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -32,7 +31,15 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         )
         return 2
     configure_logging(settings.log_level)
-    common = uvicorn_options(settings, args.host, args.port)
+    common = {
+        "host": args.host,
+        "port": args.port,
+        "log_config": None,
+        "access_log": False,
+        "loop": "uvloop",
+        "http": "httptools",
+        "timeout_graceful_shutdown": max(1, int(settings.drain_seconds) + 1),
+    }
     if args.workers > 1:
         uvicorn.run("spotter.http.asgi:app", workers=args.workers, **common)
         return 0
@@ -40,20 +47,6 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     config = uvicorn.Config(create_app(settings, hooks), **common)
     _DrainingServer(config, hooks).run()
     return 0
-
-
-def uvicorn_options(settings: Settings, host: str, port: int) -> dict[str, Any]:
-    """How `spotter serve` runs uvicorn, whatever the worker count."""
-    return {
-        "host": host,
-        "port": port,
-        "log_config": None,
-        "access_log": False,
-        "loop": "uvloop",
-        "http": "httptools",
-        "backlog": settings.listen_backlog,
-        "timeout_graceful_shutdown": max(1, int(settings.drain_seconds) + 1),
-    }
 
 
 class _DrainingServer(uvicorn.Server):

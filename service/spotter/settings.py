@@ -50,10 +50,6 @@ class Settings:
     max_message_chars: int = MAX_MESSAGE_CHARS
     max_body_bytes: int = 65_536
     heartbeat_seconds: float = 15.0
-    #: Connections the kernel queues for the server to accept. uvicorn's 2,048 overflowed when
-    #: 2,000 streaming clients connected within seconds while the loop was busy: the overflowed
-    #: clients' requests waited minutes in TCP retransmission (the kernel caps it at somaxconn).
-    listen_backlog: int = 4096
     resume_grace_seconds: float = 30.0
     drain_seconds: float = 8.0
     rate_limit_per_minute: int = 30
@@ -123,7 +119,6 @@ class Settings:
         _positive("SPOTTER_MEMORY_SWEEP_SECONDS", self.memory_sweep_seconds)
         _positive("SPOTTER_MAX_BODY_BYTES", self.max_body_bytes)
         _positive("SPOTTER_HEARTBEAT_SECONDS", self.heartbeat_seconds)
-        _positive("SPOTTER_LISTEN_BACKLOG", self.listen_backlog)
         _positive("SPOTTER_LLM_TIMEOUT_SECONDS", self.llm_timeout_seconds)
         _positive("SPOTTER_LLM_MAX_CONNECTIONS", self.llm_max_connections)
         _positive("SPOTTER_MAX_OUTPUT_TOKENS", self.max_output_tokens)

@@ -42,7 +42,6 @@ def test_values_are_typed() -> None:
         ({"SPOTTER_AUTH_SECRET": SECRET, "SPOTTER_VECTOR_STORE": "pinecone"}, "PINECONE_API_KEY"),
         ({"SPOTTER_AUTH_SECRET": SECRET, "SPOTTER_MEMORY_URL": "mysql://x"}, "SPOTTER_MEMORY_URL"),
         ({"SPOTTER_AUTH_SECRET": SECRET, "SPOTTER_MEMORY_TTL_SECONDS": "0"}, "SPOTTER_MEMORY_TTL_SECONDS"),
-        ({"SPOTTER_AUTH_SECRET": SECRET, "SPOTTER_LISTEN_BACKLOG": "0"}, "SPOTTER_LISTEN_BACKLOG"),
     ],
 )
 def test_bad_configuration_names_the_variable(environ: dict[str, str], variable: str) -> None:
