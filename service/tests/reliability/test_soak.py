@@ -328,6 +328,22 @@ async def _sample_load(run: Run, samples: list[tuple[float, float]]) -> None:
         await asyncio.sleep(5)
 
 
+#: Kernel TCP counters whose growth over the run points at the network stack (loopback drops
+#: nothing unless a queue is full): listen-queue overflows, SYN and data retransmission timeouts.
+TCP_COUNTERS = ("ListenOverflows", "TCPSynRetrans", "TCPTimeouts", "RetransSegs", "TCPBacklogDrop")
+
+
+def _tcp_counters() -> dict[str, int]:
+    """This network namespace's counters from /proc/net/netstat and /proc/net/snmp."""
+    values: dict[str, int] = {}
+    for path in ("/proc/net/netstat", "/proc/net/snmp"):
+        with open(path, encoding="ascii") as table:
+            lines = table.read().splitlines()
+        for names, numbers in zip(lines[::2], lines[1::2], strict=True):
+            values.update(zip(names.split()[1:], map(int, numbers.split()[1:]), strict=True))
+    return {name: values.get(name, 0) for name in TCP_COUNTERS}
+
+
 def _cpu_seconds(pid: int) -> float:
     """User plus system CPU time the process has used, from /proc."""
     with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
@@ -357,7 +373,7 @@ def soak_service(
 async def test_a_bounded_mixed_load_with_faults_loses_nothing_and_leaks_nothing(
     soak_service: ServiceProcess, soak_llm: SoakLLMProcess, figures: RunFigures, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    started = time.monotonic()
+    started, tcp_before = time.monotonic(), _tcp_counters()
     assert soak_service.process is not None
     pid, rng = soak_service.process.pid, random.Random(11)
     # Idle connections are dropped before uvicorn's 5 s keep-alive ends, so no request races its close.
@@ -435,7 +451,8 @@ async def test_a_bounded_mixed_load_with_faults_loses_nothing_and_leaks_nothing(
               f"code: {dict(run.errors)} (of which in the warm-up: {warm_up_errors}); "
               f"RSS {baseline // 1024} MiB after warm-up, {grown // 1024:+} MiB at the end; "
               f"load average peak {max((load for _, load in samples), default=0):.1f}; CPU seconds: service "
-              f"{service_cpu:.0f}, loopback LLM {llm_cpu:.0f}, clients {own_cpu:.0f}")
+              f"{service_cpu:.0f}, loopback LLM {llm_cpu:.0f}, clients {own_cpu:.0f}; kernel TCP counters "
+              f"grew {({name: now - tcp_before[name] for name, now in _tcp_counters().items()})}")
         for line in run.problems[:20]:
             print("problem:", line)
     for name, value in run.figures.counts.items():
