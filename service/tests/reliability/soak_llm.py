@@ -61,6 +61,7 @@ class _Controls:
     """What the test process sets and reads across the process boundary (shared memory)."""
 
     delay: Synchronized[float]
+    words: Synchronized[int]
     outage_until: Synchronized[float]  # time.monotonic() is one clock for every process here
     received: Synchronized[int]
     open_streams: Synchronized[int]
@@ -70,16 +71,19 @@ class _Controls:
 class SoakLLM(AnthropicServer):
     """`AnthropicServer` whose behaviour is chosen from each request's own messages."""
 
-    def __init__(self, faults: Mapping[str, Behaviour], *, words: int, controls: _Controls) -> None:
+    def __init__(self, faults: Mapping[str, Behaviour], *, controls: _Controls) -> None:
         super().__init__(api_key="test-key")
         self.faults = dict(faults)
-        self.words = words
         self.controls = controls
         self.received = 0
 
     @property
     def delay(self) -> float:
         return self.controls.delay.value
+
+    @property
+    def words(self) -> int:
+        return self.controls.words.value
 
     @property
     def outage_until(self) -> float:
@@ -154,12 +158,13 @@ class SoakLLMProcess:
     def __init__(self, faults: Mapping[str, Behaviour], *, words: int, delay: float) -> None:
         context = multiprocessing.get_context("spawn")  # no copy of the test process's threads
         self._controls = _Controls(
-            context.Value("d", delay, lock=False), context.Value("d", 0.0, lock=False),
+            context.Value("d", delay, lock=False), context.Value("i", words, lock=False),
+            context.Value("d", 0.0, lock=False),
             context.Value("q", 0, lock=False), context.Value("q", 0, lock=False),
             context.Value("i", 0, lock=False),
         )
         self._stop = context.Event()
-        self._process = context.Process(target=_serve, args=(dict(faults), words, self._controls, self._stop),
+        self._process = context.Process(target=_serve, args=(dict(faults), self._controls, self._stop),
                                         name="soak-llm", daemon=True)
 
     @property
@@ -169,6 +174,14 @@ class SoakLLMProcess:
     @delay.setter
     def delay(self, value: float) -> None:
         self._controls.delay.value = value
+
+    @property
+    def words(self) -> int:
+        return self._controls.words.value
+
+    @words.setter
+    def words(self, value: int) -> None:
+        self._controls.words.value = value
 
     @property
     def outage_until(self) -> float:
@@ -222,9 +235,9 @@ class SoakLLMProcess:
             self._process.join()
 
 
-def _serve(faults: dict[str, Behaviour], words: int, controls: _Controls, stop: Any) -> None:
+def _serve(faults: dict[str, Behaviour], controls: _Controls, stop: Any) -> None:
     """The child process: serve, publish the counters every 0.1 s, stop when told."""
-    server = SoakLLM(faults, words=words, controls=controls).start()
+    server = SoakLLM(faults, controls=controls).start()
     controls.port.value = server.port
     try:
         while not stop.wait(0.1):

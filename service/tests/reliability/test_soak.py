@@ -72,6 +72,7 @@ LANES = 3  # fault, hostile-input and probing clients of each kind, side by side
 #: the state a long run legitimately keeps (replay records of keyed turns, probers' conversations).
 RSS_SLACK_KIB = 96 * 1024
 WARM_UP_SPREAD = STREAMS / 200  # seconds over which the streamers' first turns start
+WARM_UP_WORDS = 10  # a 15 s warm-up answer at DELTA_DELAY a word
 FAULTS = {**BEFORE_TEXT, **AFTER_TEXT}
 RETRY_STATUSES = {409, 503}  # the conversation's last turn is still ending; admission says retry
 
@@ -381,12 +382,14 @@ async def test_a_bounded_mixed_load_with_faults_loses_nothing_and_leaks_nothing(
     async with httpx.AsyncClient(timeout=120, limits=limits) as client:
         run = Run(client, soak_service, soak_llm, launch_until=started + SECONDS - WIND_DOWN)
         streamers = [SoakConversation(f"soak:S{n}C0", "") for n in range(STREAMS)]
-        # Warm-up: every streamer's first turn, all open together at the end (16 s answers
+        # Warm-up: every streamer's first turn, all open together at the end (15 s answers
         # started over WARM_UP_SPREAD s), so pools, caches and allocator arenas reach the working
         # size of that many streams before the baseline. Spread, not in one instant: 2,000 turns
         # started in the same millisecond keep one worker busy for seconds before their LLM calls
         # are read, and the soak's 4 s LLM timeout then fails most of them (1,890 of 2,000 seen).
-        soak_llm.delay = 0.1
+        # Paced like the held load (a word per DELTA_DELAY), only shorter: at 0.1 s a word the
+        # 2,000 answers were 20,000 events a second, and the service started new turns minutes late.
+        held_words, soak_llm.words = soak_llm.words, WARM_UP_WORDS
 
         async def first_turn(conversation: SoakConversation) -> None:
             await asyncio.sleep(rng.uniform(0, WARM_UP_SPREAD))
@@ -394,7 +397,7 @@ async def test_a_bounded_mixed_load_with_faults_loses_nothing_and_leaks_nothing(
 
         await asyncio.gather(*(first_turn(c) for c in streamers))
         warm_up_errors = dict(run.errors)
-        soak_llm.delay = DELTA_DELAY
+        soak_llm.words = held_words
         await settle(client, soak_service.url)
         baseline = vm_rss_kib(pid)
 
