@@ -48,6 +48,10 @@ export class PostgresAccountRepository implements AccountRepository {
 
   constructor(databaseUrl: string) {
     this.pool = new pg.Pool({ connectionString: databaseUrl, max: 5, connectionTimeoutMillis: 5000 });
+    // An idle connection the server drops (restart, failover, shutdown) is reported here; with no
+    // listener node-postgres throws it and the whole web app would exit. The pool discards that
+    // connection and opens a new one on the next query.
+    this.pool.on("error", (error) => console.warn(`accounts database: idle connection lost: ${error.message}`));
     // Tables are created once per process; every query waits for it.
     this.ready = this.pool.query(SCHEMA);
   }

@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type PostgresServer, postgresBinaries, startPostgres } from "@/test-support/postgres-server";
 import { PostgresAccountRepository } from "./postgres-repository";
@@ -99,3 +100,32 @@ for (const [name, makeStore, available] of stores) {
     });
   });
 }
+
+describe.skipIf(bin === null)("PostgreSQL account repository when the server drops its connections", () => {
+  let server: PostgresServer;
+
+  beforeAll(async () => {
+    server = await startPostgres(bin ?? "");
+  }, 60_000);
+
+  afterAll(async () => server?.stop());
+
+  it("keeps working: the dropped idle connections are replaced, the process does not crash", async () => {
+    const repository = new PostgresAccountRepository(server.url);
+    try {
+      expect(await repository.findUserById(randomUUID())).toBeNull(); // an idle pooled connection now
+      const admin = new pg.Client({ connectionString: server.url });
+      await admin.connect();
+      try {
+        // What a restart or failover does to every other session.
+        await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'");
+      } finally {
+        await admin.end();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200)); // the pool hears of it
+      expect(await repository.findUserById(randomUUID())).toBeNull();
+    } finally {
+      await repository.close();
+    }
+  });
+});
