@@ -14,8 +14,6 @@ import fcntl
 import hashlib
 import json
 import logging
-import os
-import tempfile
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -24,6 +22,7 @@ from typing import Literal
 
 import numpy as np
 
+from spotter.retrieval.atomic_file import replace_atomically
 from spotter.retrieval.ingest import (
     DocumentEmbedder,
     IngestReport,
@@ -152,17 +151,8 @@ def _write_state(data_dir: Path, fingerprint: str, documents: list[str]) -> None
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "documents": documents,
     }
-    fd, temp = tempfile.mkstemp(dir=data_dir, prefix=".index-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(state, handle, indent=1)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, data_dir / INDEX_FILE)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+    text = json.dumps(state, indent=1).encode()
+    replace_atomically(data_dir / INDEX_FILE, lambda handle: handle.write(text), temp_prefix=".index-")
 
 
 @contextlib.asynccontextmanager

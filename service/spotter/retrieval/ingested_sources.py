@@ -14,12 +14,9 @@ source's vectors are still found by similarity); `read_ingested_source` raises f
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
-import os
 import re
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +24,7 @@ from pathlib import Path
 
 import msgspec
 
+from spotter.retrieval.atomic_file import replace_atomically, sync_directory
 from spotter.retrieval.knowledge_base import KnowledgeDocument, KnowledgeFormatError
 
 __all__ = [
@@ -135,22 +133,9 @@ def write_ingested_source(
     )
     folder = data_dir / SOURCES_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=folder, prefix=_TEMP_PREFIX, suffix=".json")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(_encoder.encode(record))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, source_record_path(data_dir, source.key))
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
-    directory = os.open(folder, os.O_RDONLY)  # make the rename itself durable
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    replace_atomically(source_record_path(data_dir, source.key),
+                       lambda handle: handle.write(_encoder.encode(record)), temp_prefix=_TEMP_PREFIX)
+    sync_directory(folder)
     return source
 
 

@@ -17,7 +17,6 @@ knowledge-base query never holds up a user's workout upsert or the event loop.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import json
 import os
@@ -32,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from spotter.errors import BackendUnavailable
+from spotter.retrieval.atomic_file import replace_atomically, sync_directory
 from spotter.retrieval.metadata_filter import (
     MetadataPredicate,
     compile_filter,
@@ -241,7 +241,7 @@ class LocalVectorStore:
             self._namespaces.pop(namespace, None)
             try:
                 self._path(namespace).unlink(missing_ok=True)
-                self._sync_directory()
+                sync_directory(self._directory)
             except OSError as error:
                 raise BackendUnavailable(f"cannot delete namespace {namespace!r}: {error}"
                                          ) from error
@@ -290,31 +290,16 @@ class LocalVectorStore:
                 header = {"format": _FORMAT, "namespace": ns.name, "ids": ns.ids,
                           "metadata": ns.metadata}
                 records = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
-                fd, temp = tempfile.mkstemp(dir=self._directory, prefix=_TEMP_PREFIX,
-                                            suffix=".npz")
-                try:
-                    with os.fdopen(fd, "wb") as handle:
-                        np.savez(handle, vectors=ns.vectors[:ns.size], records=records)
-                        handle.flush()
-                        os.fsync(handle.fileno())
-                    os.replace(temp, path)
-                except BaseException:
-                    with contextlib.suppress(OSError):
-                        os.unlink(temp)
-                    raise
-            self._sync_directory()
+                replace_atomically(
+                    path,
+                    lambda handle: np.savez(handle, vectors=ns.vectors[:ns.size], records=records),
+                    temp_prefix=_TEMP_PREFIX,
+                )
+            sync_directory(self._directory)
         except OSError as error:
             raise BackendUnavailable(f"cannot write namespace {ns.name!r} to {path}: {error}"
                                      ) from error
         ns.dirty = False
-
-    def _sync_directory(self) -> None:
-        """Make the rename itself durable: fsync the directory entry."""
-        fd = os.open(self._directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
     def _unit(self, vector: object) -> Vector:
         array = np.asarray(vector, dtype=np.float32).reshape(-1)
