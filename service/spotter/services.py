@@ -16,7 +16,7 @@ from spotter.llm.base import LanguageModel
 from spotter.llm.factory import build_language_model
 from spotter.memory.backend import ConversationMemory
 from spotter.memory.in_process import InProcessMemory
-from spotter.metrics import Metrics
+from spotter.metrics import Metrics, python_heap
 from spotter.retrieval.base import Retriever
 from spotter.retrieval.catalogue_search import build_retriever
 from spotter.retrieval.embedding import Embedder
@@ -129,6 +129,7 @@ class Services:
         )
         services = cls(settings, metrics, memory, llm, embedder, vector_store, workouts, retriever, coordinator)
         metrics.sample("spotter_memory", "Conversation memory", services._memory_gauges)
+        metrics.sample("spotter_python", "Python heap of this process", python_heap)
         return services
 
     async def _memory_gauges(self) -> dict[str, float]:

@@ -30,5 +30,6 @@ def test_the_served_spec_is_the_bundle_byte_for_byte(offline_service: ServicePro
 def test_metrics_expose_the_documented_series(offline_service: ServiceProcess) -> None:
     text = httpx.get(f"{offline_service.url}/metrics").text
     for name in ("spotter_memory_conversations", "spotter_memory_tombstones", "spotter_open_streams",
-                 "spotter_llm_requests_in_flight", "spotter_turns_total", "spotter_time_to_first_event_seconds_bucket"):
+                 "spotter_llm_requests_in_flight", "spotter_turns_total", "spotter_time_to_first_event_seconds_bucket",
+                 "spotter_python_allocated_blocks"):
         assert name in text, name
