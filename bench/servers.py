@@ -134,7 +134,8 @@ class Server:
                **self.env}
         command = [*pin, str(BASELINE_PYTHON), "-m", "uvicorn", "app:app", "--app-dir", str(BENCH / "baseline"),
                    "--host", "127.0.0.1", "--port", port, "--workers", "1", "--loop", "uvloop",
-                   "--http", "httptools", "--no-access-log", "--log-level", "warning"]
+                   "--http", "httptools", "--no-access-log", "--log-level", "warning",
+                   "--timeout-keep-alive", "75"]  # Spotter's SPOTTER_KEEP_ALIVE_SECONDS default
         return command, env
 
     def start(self) -> Server:

@@ -39,6 +39,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         "loop": "uvloop",
         "http": "httptools",
         "timeout_graceful_shutdown": max(1, int(settings.drain_seconds) + 1),
+        "timeout_keep_alive": max(1, round(settings.keep_alive_seconds)),
     }
     if args.workers > 1:
         uvicorn.run("spotter.http.asgi:app", workers=args.workers, **common)

@@ -52,6 +52,10 @@ class Settings:
     heartbeat_seconds: float = 15.0
     resume_grace_seconds: float = 30.0
     drain_seconds: float = 8.0
+    #: How long an idle HTTP connection stays open. Longer than a client's or proxy's own idle
+    #: expiry (undici 4 s, httpx 5 s), so the client always closes first and never sends a request
+    #: on a connection the service is closing at that moment (uvicorn's default is 5 s).
+    keep_alive_seconds: float = 75.0
     rate_limit_per_minute: int = 30
     max_streams_per_user: int = 3
     data_dir: Path = Path(".spotter-data")
@@ -119,6 +123,7 @@ class Settings:
         _positive("SPOTTER_MEMORY_SWEEP_SECONDS", self.memory_sweep_seconds)
         _positive("SPOTTER_MAX_BODY_BYTES", self.max_body_bytes)
         _positive("SPOTTER_HEARTBEAT_SECONDS", self.heartbeat_seconds)
+        _positive("SPOTTER_KEEP_ALIVE_SECONDS", self.keep_alive_seconds)
         _positive("SPOTTER_LLM_TIMEOUT_SECONDS", self.llm_timeout_seconds)
         _positive("SPOTTER_LLM_MAX_CONNECTIONS", self.llm_max_connections)
         _positive("SPOTTER_MAX_OUTPUT_TOKENS", self.max_output_tokens)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+import time
+
 import httpx
 import yaml
 
@@ -17,6 +20,19 @@ def test_healthz_and_readyz(offline_service: ServiceProcess) -> None:
     assert ready.status_code == 200, ready.text
     assert ready.json()["checks"] == {"memory": "ok", "vector_store": "ok", "database": "ok", "llm": "ok",
                                       "draining": "ok"}
+
+
+def test_an_idle_connection_outlives_the_clients_own_idle_expiry(offline_service: ServiceProcess) -> None:
+    """uvicorn alone closes an idle connection after 5 s, the moment a pooled client (httpx 5 s,
+    undici 4 s) may send on it; the service keeps it longer, so the client always closes first."""
+    request = f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{offline_service.port}\r\n\r\n".encode()
+    with socket.create_connection(("127.0.0.1", offline_service.port), timeout=10) as connection:
+        for attempt in range(2):
+            if attempt:
+                time.sleep(6)  # idle past uvicorn's default keep-alive
+            connection.sendall(request)
+            reply = connection.recv(65536)
+            assert reply.startswith(b"HTTP/1.1 200"), reply[:80]
 
 
 def test_the_served_spec_is_the_bundle_byte_for_byte(offline_service: ServiceProcess) -> None:
