@@ -258,6 +258,9 @@ async def _inject_faults(run: Run, lane: int, rng: random.Random) -> tuple[SoakC
             await asyncio.sleep(OUTAGE_SECONDS)
         if survived:
             run.figures.add("faults_survived")
+        else:  # not a must-be-zero figure, but every one needs its reason in the report
+            run.problem(None, f"{conversation.tag}: the turn after a fault ended {following.status} "
+                              f"{following.last} {following.value('code')}")
     return (conversation,)
 
 
@@ -389,7 +392,7 @@ async def test_a_bounded_mixed_load_with_faults_loses_nothing_and_leaks_nothing(
     started, tcp_before = time.monotonic(), _tcp_counters()
     assert soak_service.process is not None
     pid, rng = soak_service.process.pid, random.Random(11)
-    # Idle connections are dropped before uvicorn's 5 s keep-alive ends, so no request races its close.
+    # Idle connections are dropped long before the service's 75 s keep-alive ends (bug 5).
     limits = httpx.Limits(max_connections=None, max_keepalive_connections=200, keepalive_expiry=3)
     async with httpx.AsyncClient(timeout=120, limits=limits) as client:
         run = Run(client, soak_service, soak_llm, launch_until=started + SECONDS - WIND_DOWN)
