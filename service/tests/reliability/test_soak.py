@@ -416,7 +416,7 @@ async def test_a_bounded_mixed_load_with_faults_loses_nothing_and_leaks_nothing(
         # with held-length answers, unpaced, make a whole window and the most replay records. The
         # baseline then holds the load's conversation state, and the growth left is leak or heap.
         held_delay, soak_llm.delay = soak_llm.delay, 0.0
-        slots = asyncio.Semaphore(100)
+        slots = asyncio.Semaphore(100)  # the unpaced waves (this fill, the last turns) run 100 at a time
 
         async def fill(conversation: SoakConversation) -> None:
             for _ in range(FILL_TURNS):
@@ -461,7 +461,6 @@ async def test_a_bounded_mixed_load_with_faults_loses_nothing_and_leaks_nothing(
         closed = await soak_llm.wait_for_async(lambda s: s.open_streams == 0, within=15)
         leaked = sum(int(idle[name]) for name in IDLE_GAUGES) + (0 if closed else soak_llm.open_streams)
         run.figures.add("leaked_tasks_or_connections", leaked)
-        slots = asyncio.Semaphore(100)
 
         async def last_turn(conversation: SoakConversation) -> None:
             conversation.key = None
