@@ -57,7 +57,13 @@ class Vocabulary:
                 described = entry.get("plain")
                 if isinstance(described, str) and means:
                     plain[means[0]] = described
+        # Longest phrase first sets the order of the terms found; the rules are also looked up by
+        # their first word, so a question is matched in one pass over its words, not per rule.
         self._rules = tuple(sorted(rules, key=lambda r: (-len(r.phrase), r.phrase)))
+        by_first: dict[str, list[int]] = {}
+        for rank, rule in enumerate(self._rules):
+            by_first.setdefault(rule.phrase[0], []).append(rank)
+        self._by_first = {word: tuple(ranks) for word, ranks in by_first.items()}
         self._plain = plain
 
     @classmethod
@@ -76,16 +82,23 @@ class Vocabulary:
     def expansion(self, text: str) -> list[str]:
         """Catalogue terms (stemmed, in first-match order, no repeats) that `text` implies."""
         words = _phrase_words(text)
+        matched: set[int] = set()
+        for i, word in enumerate(words):
+            for rank in self._by_first.get(word, ()):
+                phrase = self._rules[rank].phrase
+                if words[i : i + len(phrase)] == phrase:
+                    matched.add(rank)
         found: dict[str, None] = {}
-        for rule in self._rules:
-            size = len(rule.phrase)
-            if any(words[i : i + size] == rule.phrase for i in range(len(words) - size + 1)):
-                found.update(dict.fromkeys(rule.means))
+        for rank in sorted(matched):
+            found.update(dict.fromkeys(self._rules[rank].means))
         return list(found)
 
-    def expanded_question(self, text: str) -> str:
-        """`text` followed by the catalogue terms it implies, in brackets: what is embedded."""
-        extra = self.expansion(text)
+    def expanded_question(self, text: str, expansion: Sequence[str] | None = None) -> str:
+        """`text` followed by the catalogue terms it implies, in brackets: what is embedded.
+
+        Pass `expansion` when `self.expansion(text)` is already at hand, to skip matching again.
+        """
+        extra = self.expansion(text) if expansion is None else expansion
         return f"{text} ({', '.join(extra)})" if extra else text
 
     def plain(self, term: str) -> str | None:

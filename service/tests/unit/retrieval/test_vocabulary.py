@@ -41,3 +41,18 @@ def test_a_malformed_vocabulary_is_refused(tmp_path: Path) -> None:
     path.write_text("- just a list\n", encoding="utf-8")
     with pytest.raises(KnowledgeFormatError, match="vocabulary"):
         Vocabulary.from_file(path)
+
+
+def test_terms_come_longest_phrase_first_and_shared_phrases_keep_every_meaning() -> None:
+    vocabulary = Vocabulary({
+        "equipment": [{"means": ["dumbbell"], "says": ["hand weights"]}],
+        "muscles": [
+            {"means": ["hamstrings"], "says": ["back of my thigh"]},
+            {"means": ["glutes"], "says": ["back of my thigh", "bum"]},
+        ],
+    })
+    # Matched wherever the phrases stand in the question; the longer phrase's terms come first.
+    assert vocabulary.expansion("hand weights for my bum and the back of the thigh") == [
+        "hamstring", "glute", "dumbbell",
+    ]
+    assert vocabulary.expanded_question("bum", ["glute"]) == "bum (glute)"
