@@ -171,9 +171,12 @@ class SpotterRetriever:
         try:
             # Knowledge is searched with the vocabulary's words added; the user's own workouts
             # with the question as asked (their similarity floors were measured that way).
+            # Terms the question already holds ("squats" -> squat) would only embed it twice.
+            asked = set(terms(query.text))
+            added = [term for term in expansion if term not in asked]
             texts = [query.text]
-            if expansion:
-                texts.append(self._vocabulary.expanded_question(query.text))
+            if added:
+                texts.append(self._vocabulary.expanded_question(query.text, added))
             vectors = await self._embedder.embed_async(texts)
             vector, expanded = vectors[0], vectors[-1]
         except Exception:

@@ -5,12 +5,13 @@ Today is fixed to Wednesday 18 November 2026, so "last week" is Monday 9 to Sund
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 import pytest_asyncio
 
@@ -273,3 +274,27 @@ async def test_modes_are_selectable(world: World, mode: Mode) -> None:
     assert retriever.mode == mode
     result = await retriever.retrieve(RetrievalQuery(ALICE, "How do I do a goblet squat?", TODAY))
     assert result.hits[0].id == "ex-goblet-squat"
+
+
+class RecordingEmbedder(Embedder):
+    """The real model, recording the texts it is asked to embed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: list[list[str]] = []
+
+    async def embed_async(self, texts: Sequence[str], batch_size: int = 32) -> npt.NDArray[np.float32]:
+        self.texts.append(list(texts))
+        return await super().embed_async(texts, batch_size)
+
+
+async def test_the_question_is_embedded_again_only_when_the_vocabulary_adds_words(world: World) -> None:
+    embedder = RecordingEmbedder()
+    retriever = SpotterRetriever(world.store, embedder, None, documents=load_knowledge())
+    # "squats" already says squat; "core" adds the catalogue's "abdominal".
+    for text in ("How many sets of squats should a beginner do?", "How should I brace my core?"):
+        await retriever.retrieve(RetrievalQuery(ALICE, text, TODAY))
+    assert embedder.texts == [
+        ["How many sets of squats should a beginner do?"],
+        ["How should I brace my core?", "How should I brace my core? (abdominal)"],
+    ]
