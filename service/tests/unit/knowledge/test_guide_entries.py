@@ -55,10 +55,10 @@ def _load_questions(path: Path) -> list[dict[str, Any]]:
     assert isinstance(items, list), f"{path.name}: must be a YAML list"
     for item in items:
         assert isinstance(item, dict), f"{path.name}: every item must be a mapping"
-        # `set: new` marks questions written after the ranking was frozen, `set: fresh` questions
-        # written blind (reported apart).
+        # `set: new` marks questions written after the ranking was frozen, `set: fresh` and
+        # `set: blind2` questions written blind (reported apart).
         assert set(item) - {"set"} == {"question", "expected"}, f"{path.name}: bad keys in {item}"
-        assert item.get("set", "new") in ("new", "fresh"), f"{path.name}: unknown set in {item}"
+        assert item.get("set", "new") in ("new", "fresh", "blind2"), f"{path.name}: unknown set in {item}"
         assert isinstance(item["question"], str), f"{path.name}: question must be a string"
         assert item["question"].strip(), f"{path.name}: empty question"
         expected = item["expected"]

@@ -35,11 +35,12 @@ from tests.unit.retrieval.test_evaluation import (
 )
 
 SERVICE_TOP_K = 4  # Settings.retrieval_top_k's default: what the chat shows the model
-# Measured with the catalogue ingested (docs/retrieval.md): knowledge 0.877 (0.938 without
-# it), catalogue 0.560 on all 141 questions (0.653 on the first 101, before the 40 written
-# blind; 0.695 when records get all four slots; 0.040 before this ranking).
+# Measured with the catalogue ingested (docs/retrieval.md): knowledge 0.862 (0.931 without
+# it), catalogue 0.503 on all 181 questions (0.560 on the first 141, 0.653 on the first 101,
+# before the two sets of 40 written blind; 0.669 when records get all four slots; 0.040
+# before this ranking).
 MIN_KNOWLEDGE_WITH_CATALOGUE = 0.85
-MIN_CATALOGUE_IN_SERVICE = 0.53
+MIN_CATALOGUE_IN_SERVICE = 0.48
 
 
 def hit(doc_id: str, source: str = "knowledge") -> RetrievalHit:

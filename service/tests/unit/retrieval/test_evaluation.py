@@ -4,8 +4,8 @@ The knowledge questions (exercise + guide sets) run against the session's shippe
 free-exercise-db questions against the public catalogue, ingested twice into a store of its
 own (the second run must add nothing), searched through the knowledge bridge. Catalogue scores
 are also printed per group: tuning / held-out (alternate lines of the first 65), new
-(written after the method was frozen) and fresh (written blind after the knowledge base
-grew). Numbers are recorded in docs/retrieval.md.
+(written after the method was frozen), fresh (written blind after the knowledge base grew) and
+blind2 (a second blind set, measured once). Numbers are recorded in docs/retrieval.md.
 """
 
 from __future__ import annotations
@@ -40,11 +40,12 @@ FREE_EXERCISE_DB = Path(__file__).resolve().parents[4] / ".." / "shared" / "data
 )
 MIN_HIT_AT_4 = 0.85
 # The public catalogue's paraphrased questions: the hybrid with the knowledge bridge reaches
-# 0.695 on all 141: 0.815 on the first 65, 0.667 on the 36 written after tuning stopped and 0.525
-# on the 40 written blind (docs/retrieval.md; before the blind 40 the floor was 0.70 on 101).
+# 0.669 on all 181: 0.800 on the first 65, 0.694 on the 36 written after tuning stopped, 0.600
+# and 0.500 on the two sets of 40 written blind (docs/retrieval.md; the floor was 0.70 on the
+# first 101 and 0.66 on 141).
 # These floors guard what is reached today; the 0.85 target stays below as a strict xfail that
 # turns red once it is reached.
-MIN_CATALOGUE_HYBRID = 0.66
+MIN_CATALOGUE_HYBRID = 0.64
 MIN_CATALOGUE_BM25 = 0.42
 RANKED = 10  # MRR looks this far down
 TODAY = date(2026, 11, 18)
@@ -54,7 +55,7 @@ TODAY = date(2026, 11, 18)
 class Question:
     text: str
     expected: tuple[str, ...]
-    group: str = ""  # catalogue: "tuning", "held-out" (alternate original lines), "new", "fresh"
+    group: str = ""  # catalogue: "tuning", "held-out" (alternate lines), "new", "fresh", "blind2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +84,8 @@ def load_questions(name: str, prefix: str = "", *, grouped: bool = False) -> lis
 def _group(raw: dict[str, object], index: int) -> str:
     """The first 65 catalogue questions were split before tuning: even lines tuned the method,
     odd lines were held out; questions marked `set: new` were written after it was frozen, and
-    `set: fresh` blind, by a writer who saw neither the knowledge base nor the code."""
-    if raw.get("set") in ("new", "fresh"):
+    `set: fresh` and `set: blind2` blind, by writers who saw neither the knowledge base nor the code."""
+    if raw.get("set") in ("new", "fresh", "blind2"):
         return str(raw["set"])
     return "tuning" if index % 2 == 0 else "held-out"
 
@@ -263,6 +264,7 @@ def test_free_exercise_db_questions_keep_their_measured_quality(
     assert len(FEDB_QUESTIONS) >= 100
     assert sum(q.group == "new" for q in FEDB_QUESTIONS) >= 30
     assert sum(q.group == "fresh" for q in FEDB_QUESTIONS) >= 30
+    assert sum(q.group == "blind2" for q in FEDB_QUESTIONS) >= 30
     assert catalogue_scores["hybrid"].hit_at_4 >= MIN_CATALOGUE_HYBRID
     assert catalogue_scores["hybrid"].hit_at_4 > catalogue_scores["bm25"].hit_at_4
     assert catalogue_scores["bm25"].hit_at_4 >= MIN_CATALOGUE_BM25
@@ -270,7 +272,7 @@ def test_free_exercise_db_questions_keep_their_measured_quality(
 
 
 @pytest.mark.xfail(
-    strict=True, reason="hybrid + knowledge bridge reaches 0.695 here (docs/retrieval.md)"
+    strict=True, reason="hybrid + knowledge bridge reaches 0.669 here (docs/retrieval.md)"
 )
 def test_free_exercise_db_questions_reach_the_target(catalogue_scores: dict[str, Scores]) -> None:
     assert catalogue_scores["hybrid"].hit_at_4 >= MIN_HIT_AT_4
