@@ -67,8 +67,9 @@ contract: install ## Fuzz the spec against the service and the proxy (SPOTTER_CO
 bench: install ## Run the benchmarks against the baseline and write docs/benchmarks.md
 	$(BIN)/python -m bench.run
 
-bench-smoke: install ## A few-second run of both benchmark servers, so the benchmarks cannot rot
+bench-smoke: install ## A few-second run of both benchmark servers and of bench.ab, so the benchmarks cannot rot
 	$(BIN)/python -m bench.run --smoke
+	$(BIN)/python -m bench.ab HEAD --concurrency 4 --rounds 1 --duration 1
 
 soak: install ## A bounded mixed load with faults against one service: 10 min, figures printed (SPOTTER_SOAK_SECONDS, SPOTTER_SOAK_STREAMS)
 	SPOTTER_SOAK=1 $(PYTEST) -q -p no:cacheprovider service/tests/reliability/test_soak.py

@@ -33,6 +33,7 @@ import httpx
 import uvloop
 
 from bench.load_client import Connection, Tokens, TurnResult, summary_ms
+from bench.node_profile import summarise
 from bench.servers import REPO, Server, built_index, raise_fd_limit, stop_process
 from bench.workload import AUTH_SECRET, CLIENT_CORE, CONVERSATION_TURNS, QUESTIONS
 
@@ -112,6 +113,7 @@ class WebApp:
     work_dir: Path
     service_url: str
     port: int = field(default_factory=_free_port)
+    node_options: tuple[str, ...] = ()
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -134,7 +136,7 @@ class WebApp:
         if seeded.returncode:
             raise ProxyUnavailable(f"`npm run seed` failed:\n{seeded.stderr[-2000:]}")
         log = (self.work_dir / "web.log").open("ab")
-        self.process = subprocess.Popen(["taskset", "-c", str(PROXY_CORE), "node", str(server_js)],
+        self.process = subprocess.Popen(["taskset", "-c", str(PROXY_CORE), "node", *self.node_options, str(server_js)],
                                         cwd=server_js.parent, env=env, stdout=log, stderr=subprocess.STDOUT,
                                         stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + STARTUP_SECONDS
@@ -283,10 +285,35 @@ def _difference(a: float | None, b: float | None) -> float | None:
     return None if a is None or b is None else round(a - b, 3)
 
 
+def profile(service: Server, server_js: Path, work_dir: Path, seconds: float) -> dict[str, Any]:
+    """Where the web app's CPU goes at 1 stream: a fresh web app under `node --cpu-prof`, warmed up as
+    in the measured phase, then `seconds` of turns; only those seconds are summarised."""
+    directory = work_dir / "cpu-profile"
+    shutil.rmtree(directory, ignore_errors=True)
+    web = WebApp(work_dir / "profiled", service.url, node_options=("--cpu-prof", f"--cpu-prof-dir={directory}"))
+    web.start(server_js)
+    try:
+        token = provision_api_token(web.url)
+        _client(service, web, token, 2, WARMUP_SECONDS, "proxy-profile-warm")
+        start = time.monotonic_ns() // 1000
+        _client(service, web, token, 1, seconds, "proxy-profile")
+        end = time.monotonic_ns() // 1000
+    finally:
+        web.stop()  # Next.js exits on SIGTERM, and Node writes the profile as it exits
+    written = sorted(directory.glob("*.cpuprofile"))
+    if not written:
+        raise ProxyUnavailable(f"`node --cpu-prof` wrote no profile into {directory}:\n{web.logs()}")
+    try:
+        return {"concurrency": 1, "seconds": seconds, **summarise(written[-1], (start, end))}
+    except ValueError as failure:
+        raise ProxyUnavailable(str(failure)) from failure
+
+
 def measure(service: Server, concurrency: Sequence[int], duration: float, work_dir: Path, refused: int = 50,
-            log: Callable[[str], None] = print) -> dict[str, Any]:
+            log: Callable[[str], None] = print, profile_seconds: float = 0.0) -> dict[str, Any]:
     """Build if needed, start the web app against `service`, and measure each concurrency level (the
-    first one also times `refused` refusals of an unknown caller on each side)."""
+    first one also times `refused` refusals of an unknown caller on each side); then, given
+    `profile_seconds`, profile a fresh web app (`profile`)."""
     work_dir.mkdir(parents=True, exist_ok=True)
     server_js = ensure_standalone_build(work_dir)
     web = WebApp(work_dir, service.url).start(server_js)
@@ -316,7 +343,11 @@ def measure(service: Server, concurrency: Sequence[int], duration: float, work_d
             levels.append(measured)
     finally:
         web.stop()
-    return {"proxy_core": PROXY_CORE, "server": "node .next/standalone/server.js", "levels": levels}
+    found: dict[str, Any] = {"proxy_core": PROXY_CORE, "server": "node .next/standalone/server.js", "levels": levels}
+    if profile_seconds:
+        found["profile"] = profile(service, server_js, work_dir, profile_seconds)
+        log(f"proxy    profiled {found['profile']['samples']} busy samples of the web app")
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -65,17 +65,18 @@ class Plan:
     proxy_concurrency: tuple[int, ...]
     proxy_duration: float
     proxy_refusals: int
+    proxy_profile_seconds: float
 
 
 FULL = Plan(concurrency=(1, 50, 200), duration=15.0, profile_seconds=8.0, scale_streams=5000, scale_rate=20.0,
             scale_hold=20.0, scale_pacing=SCALE_PACING_SECONDS, scale_heartbeat=SCALE_HEARTBEAT_SECONDS,
             memory_count=5000, sweep_total=100_000, sweep_rate=2000.0, sweep_ttl=10.0,
             retrieval_sizes=(1000, 10_000, 100_000), retrieval_queries=200, validate_questions=len(QUESTIONS),
-            proxy_concurrency=(1, 20), proxy_duration=20.0, proxy_refusals=200)
+            proxy_concurrency=(1, 20), proxy_duration=20.0, proxy_refusals=200, proxy_profile_seconds=10.0)
 SMOKE = Plan(concurrency=(1, 8), duration=1.5, profile_seconds=0, scale_streams=40, scale_rate=200.0,
              scale_hold=1.5, scale_pacing=0.6, scale_heartbeat=0.25, memory_count=200, sweep_total=1000,
              sweep_rate=1000.0, sweep_ttl=0.5, retrieval_sizes=(1000,), retrieval_queries=5, validate_questions=2,
-             proxy_concurrency=(1, 4), proxy_duration=1.5, proxy_refusals=10)
+             proxy_concurrency=(1, 4), proxy_duration=1.5, proxy_refusals=10, proxy_profile_seconds=1.5)
 
 
 def log(message: str) -> None:
@@ -175,7 +176,7 @@ def proxy(spotter: Server, plan: Plan, results: dict[str, Any]) -> None:
         return
     try:
         results["proxy"] = proxy_cost.measure(spotter, plan.proxy_concurrency, plan.proxy_duration, WORK / "proxy",
-                                              plan.proxy_refusals, log)
+                                              plan.proxy_refusals, log, plan.proxy_profile_seconds)
     except proxy_cost.ProxyUnavailable as failure:
         raise BenchFailure(f"proxy phase: {failure}") from failure
 
