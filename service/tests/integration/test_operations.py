@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import socket
+import http.client
 import time
 
 import httpx
@@ -25,14 +25,19 @@ def test_healthz_and_readyz(offline_service: ServiceProcess) -> None:
 def test_an_idle_connection_outlives_the_clients_own_idle_expiry(offline_service: ServiceProcess) -> None:
     """uvicorn alone closes an idle connection after 5 s, the moment a pooled client (httpx 5 s,
     undici 4 s) may send on it; the service keeps it longer, so the client always closes first."""
-    request = f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{offline_service.port}\r\n\r\n".encode()
-    with socket.create_connection(("127.0.0.1", offline_service.port), timeout=10) as connection:
-        for attempt in range(2):
-            if attempt:
-                time.sleep(6)  # idle past uvicorn's default keep-alive
-            connection.sendall(request)
-            reply = connection.recv(65536)
-            assert reply.startswith(b"HTTP/1.1 200"), reply[:80]
+    connection = http.client.HTTPConnection("127.0.0.1", offline_service.port, timeout=10)
+    try:
+        connection.request("GET", "/healthz")
+        first = connection.getresponse()
+        assert first.status == 200 and first.read() == b'{"status":"ok"}'
+        opened = connection.sock
+        time.sleep(6)  # idle past uvicorn's default keep-alive
+        connection.request("GET", "/healthz")
+        assert connection.sock is opened  # the same connection, not a new one
+        second = connection.getresponse()  # one the service closed raises RemoteDisconnected here
+        assert second.status == 200 and second.read() == b'{"status":"ok"}'
+    finally:
+        connection.close()
 
 
 def test_the_served_spec_is_the_bundle_byte_for_byte(offline_service: ServiceProcess) -> None:
