@@ -92,6 +92,11 @@ def stop_process(process: subprocess.Popen[bytes] | None) -> None:
         process.wait(5)
 
 
+def _spotter_keep_alive() -> float:
+    """Spotter's default idle keep-alive (SPOTTER_KEEP_ALIVE_SECONDS), which the baseline gets too."""
+    return Settings.from_env({"SPOTTER_ENV": "development"}).keep_alive_seconds
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -135,7 +140,7 @@ class Server:
         command = [*pin, str(BASELINE_PYTHON), "-m", "uvicorn", "app:app", "--app-dir", str(BENCH / "baseline"),
                    "--host", "127.0.0.1", "--port", port, "--workers", "1", "--loop", "uvloop",
                    "--http", "httptools", "--no-access-log", "--log-level", "warning",
-                   "--timeout-keep-alive", "75"]  # Spotter's SPOTTER_KEEP_ALIVE_SECONDS default
+                   "--timeout-keep-alive", str(round(_spotter_keep_alive()))]
         return command, env
 
     def start(self) -> Server:
