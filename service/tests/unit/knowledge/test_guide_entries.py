@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from spotter.retrieval.knowledge_base import load_knowledge
+from tests.unit.retrieval.test_evaluation import QUESTION_SETS
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
 GUIDES_DIR = REPO_ROOT / "service" / "spotter" / "knowledge" / "guides"
@@ -55,10 +56,9 @@ def _load_questions(path: Path) -> list[dict[str, Any]]:
     assert isinstance(items, list), f"{path.name}: must be a YAML list"
     for item in items:
         assert isinstance(item, dict), f"{path.name}: every item must be a mapping"
-        # `set: new` marks questions written after the ranking was frozen, `set: fresh` and
-        # `set: blind2` questions written blind (reported apart).
+        # `set` marks questions written after tuning, reported apart (QUESTION_SETS).
         assert set(item) - {"set"} == {"question", "expected"}, f"{path.name}: bad keys in {item}"
-        assert item.get("set", "new") in ("new", "fresh", "blind2"), f"{path.name}: unknown set in {item}"
+        assert item.get("set", "new") in QUESTION_SETS, f"{path.name}: unknown set in {item}"
         assert isinstance(item["question"], str), f"{path.name}: question must be a string"
         assert item["question"].strip(), f"{path.name}: empty question"
         expected = item["expected"]

@@ -5,13 +5,12 @@ Today is fixed to Wednesday 18 November 2026, so "last week" is Monday 9 to Sund
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 import pytest
 import pytest_asyncio
 
@@ -26,6 +25,7 @@ from spotter.retrieval.workout_index import erase_user, index_workout, remove_wo
 from spotter.workouts.model import Load, Workout, WorkoutInput, WorkoutSet
 from spotter.workouts.sqlite_repository import SqliteWorkoutRepository
 from tests.retrieval_fixtures import KnowledgeIndex
+from tests.unit.retrieval.test_query_batching import CountingEmbedder
 
 TODAY = date(2026, 11, 18)
 ALICE, BOB = "alice", "bob"
@@ -276,25 +276,13 @@ async def test_modes_are_selectable(world: World, mode: Mode) -> None:
     assert result.hits[0].id == "ex-goblet-squat"
 
 
-class RecordingEmbedder(Embedder):
-    """The real model, recording the texts it is asked to embed."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.texts: list[list[str]] = []
-
-    async def embed_async(self, texts: Sequence[str], batch_size: int = 32) -> npt.NDArray[np.float32]:
-        self.texts.append(list(texts))
-        return await super().embed_async(texts, batch_size)
-
-
 async def test_the_question_is_embedded_again_only_when_the_vocabulary_adds_words(world: World) -> None:
-    embedder = RecordingEmbedder()
+    embedder = CountingEmbedder()
     retriever = SpotterRetriever(world.store, embedder, None, documents=load_knowledge())
     # "squats" already says squat; "core" adds the catalogue's "abdominal".
     for text in ("How many sets of squats should a beginner do?", "How should I brace my core?"):
         await retriever.retrieve(RetrievalQuery(ALICE, text, TODAY))
-    assert embedder.texts == [
+    assert embedder.passes == [
         ["How many sets of squats should a beginner do?"],
         ["How should I brace my core?", "How should I brace my core? (abdominal)"],
     ]
