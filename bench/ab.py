@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench.run import WORK, BenchFailure, client, log
+from bench.run import WORK, BenchFailure, client, log, start_pair
 from bench.servers import REPO, Server, built_index, ensure_baseline_venv, raise_fd_limit
 from bench.workload import QUESTIONS
 
@@ -57,27 +57,18 @@ def _parse_revisions(values: list[str]) -> dict[str, str]:
 
 
 def _start(index: Path, revisions: dict[str, str], servers: dict[str, Server]) -> None:
-    """Start every Spotter, then the baseline with the working tree's answers, into `servers`
-    (filled as they start, so the caller can stop the ones that did if one fails)."""
-    pacing = {"SPOTTER_OFFLINE_TOKEN_DELAY_SECONDS": "0", "SPOTTER_HEARTBEAT_SECONDS": "15"}
-    planned = {WORKING_TREE: Server("spotter", AB_WORK / WORKING_TREE, index, pacing)}
+    """The working tree's Spotter and the baseline as `make bench` starts them (its answers
+    grammar-checked and given to the baseline), then Spotter at each revision with the same
+    settings, into `servers` as each starts, so the caller can stop them if one fails."""
+    pair, _ = start_pair(index, {}, "ab", len(QUESTIONS))
+    servers[WORKING_TREE], servers["baseline"] = pair["spotter"], pair["baseline"]
     for name, revision in revisions.items():
         source = export_revision(revision, AB_WORK / "trees" / name)
-        planned[name] = Server("spotter", AB_WORK / name, index, {**pacing, "PYTHONPATH": str(source)})
-    for name, server in planned.items():
+        server = Server("spotter", AB_WORK / "revisions" / name, index,
+                        {**pair["spotter"].env, "PYTHONPATH": str(source)})
         server.work_dir.mkdir(parents=True, exist_ok=True)
         servers[name] = server
         server.start()
-    checked = client(servers[WORKING_TREE], "check", "--validate-questions", str(len(QUESTIONS)))
-    if checked["problems"]:
-        raise BenchFailure("the working tree's stream breaks the grammar:\n" + "\n".join(checked["problems"][:20]))
-    answers = AB_WORK / "answers.json"
-    answers.write_text(json.dumps(checked["answers"]))
-    baseline = Server("baseline", AB_WORK / "baseline", index, {
-        "BASELINE_TOKEN_DELAY_SECONDS": "0", "BASELINE_HEARTBEAT_SECONDS": "15", "BASELINE_ANSWERS": str(answers)})
-    baseline.work_dir.mkdir(parents=True, exist_ok=True)
-    servers["baseline"] = baseline
-    baseline.start()
 
 
 def measure(servers: dict[str, Server], levels: list[int], rounds: int, duration: float) -> dict[str, Any]:
