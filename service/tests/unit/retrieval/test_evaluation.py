@@ -5,7 +5,8 @@ free-exercise-db questions against the public catalogue, ingested twice into a s
 own (the second run must add nothing), searched through the knowledge bridge. Catalogue scores
 are also printed per group: tuning / held-out (alternate lines of the first 65), new
 (written after the method was frozen), fresh (written blind after the knowledge base grew) and
-blind2 (a second blind set, measured once). Numbers are recorded in docs/retrieval.md.
+blind2 and blind3 (two more blind sets, each measured once). Numbers are recorded in
+docs/retrieval.md.
 """
 
 from __future__ import annotations
@@ -40,15 +41,16 @@ FREE_EXERCISE_DB = Path(__file__).resolve().parents[4] / ".." / "shared" / "data
 )
 MIN_HIT_AT_4 = 0.85
 # The public catalogue's paraphrased questions: the hybrid with the knowledge bridge reaches
-# 0.669 on all 181: 0.800 on the first 65, 0.694 on the 36 written after tuning stopped, 0.600
-# and 0.500 on the two sets of 40 written blind (docs/retrieval.md; the floor was 0.70 on the
-# first 101 and 0.66 on 141).
+# 0.647 on all 221: 0.800 on the first 65, 0.694 on the 36 written after tuning stopped, 0.600,
+# 0.500 and 0.550 on the three sets of 40 written blind (docs/retrieval.md; the floor was 0.70
+# on the first 101, 0.66 on 141 and 0.64 on 181).
 # These floors guard what is reached today; the 0.85 target stays below as a strict xfail that
 # turns red once it is reached.
-MIN_CATALOGUE_HYBRID = 0.64
+MIN_CATALOGUE_HYBRID = 0.62
 #: Catalogue question sets written after tuning, each reported apart: `new` after the method was
-#: frozen, `fresh` and `blind2` blind, by writers who saw neither the knowledge base nor the code.
-QUESTION_SETS = ("new", "fresh", "blind2")
+#: frozen; `fresh`, `blind2` and `blind3` blind, by writers who saw neither the knowledge base nor
+#: the code.
+QUESTION_SETS = ("new", "fresh", "blind2", "blind3")
 MIN_CATALOGUE_BM25 = 0.42
 RANKED = 10  # MRR looks this far down
 TODAY = date(2026, 11, 18)
@@ -58,7 +60,7 @@ TODAY = date(2026, 11, 18)
 class Question:
     text: str
     expected: tuple[str, ...]
-    group: str = ""  # catalogue: "tuning", "held-out" (alternate lines), "new", "fresh", "blind2"
+    group: str = ""  # catalogue: "tuning", "held-out" (alternate lines), or its set
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,7 +275,7 @@ def test_free_exercise_db_questions_keep_their_measured_quality(
 
 
 @pytest.mark.xfail(
-    strict=True, reason="hybrid + knowledge bridge reaches 0.669 here (docs/retrieval.md)"
+    strict=True, reason="hybrid + knowledge bridge reaches 0.647 here (docs/retrieval.md)"
 )
 def test_free_exercise_db_questions_reach_the_target(catalogue_scores: dict[str, Scores]) -> None:
     assert catalogue_scores["hybrid"].hit_at_4 >= MIN_HIT_AT_4
