@@ -36,11 +36,11 @@ from tests.unit.retrieval.test_evaluation import (
 
 SERVICE_TOP_K = 4  # Settings.retrieval_top_k's default: what the chat shows the model
 # Measured with the catalogue ingested (docs/retrieval.md): knowledge 0.862 (0.931 without
-# it), catalogue 0.484 on all 221 questions (0.503 on the first 181, 0.560 on the first 141,
-# 0.653 on the first 101, before the three sets of 40 written blind; 0.647 when records get all
-# four slots; 0.040 before this ranking).
+# it), catalogue 0.598 on all 261 questions (0.484 on the first 221 before the catalogue weights
+# were fitted, 0.503 on the first 181, 0.653 on the first 101; 0.701 when records get all four
+# slots; 0.040 before this ranking).
 MIN_KNOWLEDGE_WITH_CATALOGUE = 0.85
-MIN_CATALOGUE_IN_SERVICE = 0.46
+MIN_CATALOGUE_IN_SERVICE = 0.57
 
 
 def hit(doc_id: str, source: str = "knowledge") -> RetrievalHit:
