@@ -21,9 +21,9 @@ from spotter.retrieval.base import Retriever
 from spotter.retrieval.catalogue_search import build_retriever
 from spotter.retrieval.embedding import Embedder
 from spotter.retrieval.index import ensure_knowledge_index
-from spotter.retrieval.ingested_sources import load_ingested_sources
 from spotter.retrieval.knowledge_base import load_knowledge
 from spotter.retrieval.query_batching import QueryBatcher
+from spotter.retrieval.source_refresh import refresh_ingested_sources
 from spotter.retrieval.stores import open_vector_store
 from spotter.retrieval.vector_store import VectorStore
 from spotter.settings import Settings
@@ -94,7 +94,8 @@ class Services:
         """Build every component and make sure the knowledge index is current.
 
         Documents added with `spotter ingest` are read back from their records in the data
-        directory, so BM25 (and the knowledge bridge, for catalogues) covers them too.
+        directory, so BM25 (and the knowledge bridge, for catalogues) covers them too; any whose
+        vectors an older model made are re-embedded first (`source_refresh`).
         """
         metrics = metrics or Metrics()
         memory = open_memory(settings)
@@ -102,7 +103,7 @@ class Services:
         vector_store = open_vector_store(settings)
         workouts = await open_workout_repository(settings)
         await ensure_knowledge_index(settings, vector_store, embedder)
-        sources = load_ingested_sources(settings.data_dir)
+        sources = await refresh_ingested_sources(settings.data_dir, vector_store, embedder)
         retriever = build_retriever(
             vector_store, QueryBatcher(embedder), workouts, load_knowledge(), sources
         )

@@ -38,6 +38,7 @@ from spotter.settings import Settings
 __all__ = [
     "INDEX_FILE",
     "IndexStatus",
+    "build_lock",
     "ensure_knowledge_index",
     "index_fingerprint",
     "open_vector_store",
@@ -106,7 +107,7 @@ async def ensure_knowledge_index(
         return IndexStatus("fresh", fingerprint, _count(settings.data_dir), IngestReport(),
                            time.perf_counter() - started)
     # Several workers may start at once: one builds, the others wait and then find it fresh.
-    async with _build_lock(settings.data_dir):
+    async with build_lock(settings.data_dir):
         previous = read_index_state(settings.data_dir)
         if await _is_fresh(settings.data_dir, fingerprint, store, embedder):
             return IndexStatus("fresh", fingerprint, _count(settings.data_dir), IngestReport(),
@@ -156,7 +157,8 @@ def _write_state(data_dir: Path, fingerprint: str, documents: list[str]) -> None
 
 
 @contextlib.asynccontextmanager
-async def _build_lock(data_dir: Path) -> AsyncIterator[None]:
+async def build_lock(data_dir: Path) -> AsyncIterator[None]:
+    """Held while one process (re)embeds into `data_dir`'s store; other workers wait for it."""
     handle = (data_dir / _LOCK_FILE).open("a")
     try:
         await asyncio.to_thread(fcntl.flock, handle.fileno(), fcntl.LOCK_EX)

@@ -27,6 +27,7 @@ from spotter.retrieval.embedding import Embedder
 from spotter.retrieval.free_exercise_db import load_free_exercise_db
 from spotter.retrieval.ingested_sources import (
     IngestedSourceError,
+    embedding_scheme,
     load_ingested_sources,
     read_ingested_source,
     source_key,
@@ -285,12 +286,12 @@ def run_ingest_command(settings: Settings, path: Path, fmt: str) -> int:
         print(f"spotter ingest: {exc}", file=sys.stderr)
         return 2
     try:
-        report, removed = asyncio.run(_ingest_with(settings, path, fmt, documents))
+        report, removed, embedding = asyncio.run(_ingest_with(settings, path, fmt, documents))
     except (BackendUnavailable, SpotterError, OSError) as exc:
         print(f"spotter ingest: the vector store is unavailable: {exc}", file=sys.stderr)
         return 1
     try:
-        write_ingested_source(settings.data_dir, path, fmt, documents)
+        write_ingested_source(settings.data_dir, path, fmt, documents, embedding=embedding)
     except OSError as exc:
         print(f"spotter ingest: cannot record the source in {settings.data_dir}: {exc}",
               file=sys.stderr)
@@ -305,7 +306,8 @@ def run_ingest_command(settings: Settings, path: Path, fmt: str) -> int:
 
 async def _ingest_with(
     settings: Settings, path: Path, fmt: str, documents: Sequence[KnowledgeDocument]
-) -> tuple[IngestReport, int]:
+) -> tuple[IngestReport, int, str]:
+    """The ingest report, how many entries were removed, and the vectors' `embedding_scheme`."""
     embedder = Embedder()
     store = open_vector_store(settings)
     try:
@@ -314,7 +316,7 @@ async def _ingest_with(
         )
         gone = _dropped_ids(settings, source_key(path, fmt), {d.id for d in documents})
         removed = await remove_documents(store, embedder, gone) if gone else 0
-        return report, removed
+        return report, removed, embedding_scheme(embedder.fingerprint)
     finally:
         await close_vector_store(store)
         embedder.close()

@@ -10,6 +10,9 @@ record. Files are written like the local store writes namespaces (temporary file
 `os.replace`, fsync of the folder), so a crash leaves the previous record whole. An unreadable
 record is skipped with a warning by `load_ingested_sources` (the service still serves, and the
 source's vectors are still found by similarity); `read_ingested_source` raises for it.
+
+A record also says what its vectors were made with (`embedding_scheme`: the model's fingerprint
+and the passage rules), so start-up can tell when an upgrade left them stale (`source_refresh`).
 """
 
 from __future__ import annotations
@@ -26,14 +29,17 @@ import msgspec
 
 from spotter.retrieval.atomic_file import replace_atomically, sync_directory
 from spotter.retrieval.knowledge_base import KnowledgeDocument, KnowledgeFormatError
+from spotter.retrieval.passages import PASSAGE_SCHEME
 
 __all__ = [
     "CATALOGUE_FORMATS",
     "SOURCES_DIR",
     "IngestedSource",
     "IngestedSourceError",
+    "embedding_scheme",
     "load_ingested_sources",
     "read_ingested_source",
+    "record_ingested_source",
     "source_key",
     "source_record_path",
     "write_ingested_source",
@@ -67,6 +73,7 @@ class _Record(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     source_format: str
     ingested_at: str
     documents: list[_Document]
+    embedding: str = ""  # absent in records written before it was kept: unknown, so stale
 
 
 _encoder = msgspec.json.Encoder()
@@ -86,6 +93,7 @@ class IngestedSource:
     format: str
     documents: tuple[KnowledgeDocument, ...]
     ingested_at: str = ""
+    embedding: str = ""  # `embedding_scheme` of its vectors; "" when not known
 
     @property
     def is_catalogue(self) -> bool:
@@ -96,6 +104,11 @@ class IngestedSource:
     def ids(self) -> frozenset[str]:
         """The ids of the source's documents (the `doc_id` of their vectors)."""
         return frozenset(doc.id for doc in self.documents)
+
+
+def embedding_scheme(fingerprint: str) -> str:
+    """What vectors were made with: the embedder's `fingerprint` and the passage rules."""
+    return f"{fingerprint}|{PASSAGE_SCHEME}"
 
 
 def source_key(path: Path, fmt: str) -> str:
@@ -111,25 +124,38 @@ def source_record_path(data_dir: Path, key: str) -> Path:
 
 
 def write_ingested_source(
-    data_dir: Path, path: Path, fmt: str, documents: Sequence[KnowledgeDocument]
+    data_dir: Path,
+    path: Path,
+    fmt: str,
+    documents: Sequence[KnowledgeDocument],
+    *,
+    embedding: str = "",
 ) -> IngestedSource:
-    """Record `documents` as the content of source (`path`, `fmt`), replacing its old record."""
+    """Record `documents` as the content of source (`path`, `fmt`), replacing its old record;
+    `embedding` is the `embedding_scheme` their vectors were just made with."""
     source = IngestedSource(
         key=source_key(path, fmt),
         path=str(path.resolve()),
         format=fmt,
         documents=tuple(documents),
         ingested_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        embedding=embedding,
     )
+    return record_ingested_source(data_dir, source)
+
+
+def record_ingested_source(data_dir: Path, source: IngestedSource) -> IngestedSource:
+    """Write `source` as its record (atomically, replacing the previous one); returns it."""
     record = _Record(
         format=_FORMAT,
         key=source.key,
         path=source.path,
-        source_format=fmt,
+        source_format=source.format,
         ingested_at=source.ingested_at,
         documents=[
-            _Document(d.id, d.title, d.kind, d.text, dict(d.metadata)) for d in documents
+            _Document(d.id, d.title, d.kind, d.text, dict(d.metadata)) for d in source.documents
         ],
+        embedding=source.embedding,
     )
     folder = data_dir / SOURCES_DIR
     folder.mkdir(parents=True, exist_ok=True)
@@ -156,7 +182,7 @@ def read_ingested_source(record_path: Path) -> IngestedSource:
     if len({d.id for d in documents}) != len(documents):
         raise IngestedSourceError(f"{record_path}: document ids are not unique")
     return IngestedSource(record.key, record.path, record.source_format, documents,
-                          record.ingested_at)  # fmt: skip
+                          record.ingested_at, record.embedding)  # fmt: skip
 
 
 def load_ingested_sources(data_dir: Path) -> list[IngestedSource]:

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from spotter.retrieval.embedding import Embedder
 from spotter.retrieval.ingest import run_ingest_command
 from spotter.retrieval.ingested_sources import (
     SOURCES_DIR,
@@ -23,6 +24,7 @@ from spotter.retrieval.ingested_sources import (
 )
 from spotter.retrieval.knowledge_base import KnowledgeDocument
 from spotter.retrieval.local_store import LocalVectorStore
+from spotter.retrieval.passages import PASSAGE_SCHEME
 from spotter.retrieval.stores import local_vectors_dir
 from spotter.retrieval.vector_store import KNOWLEDGE_NAMESPACE, VectorMatch
 from spotter.settings import DEVELOPMENT_SECRET, Settings
@@ -117,6 +119,7 @@ def test_the_ingest_command_records_the_source_and_reingesting_drops_removed_ent
     (source,) = load_ingested_sources(data_dir)
     assert source.ids == {"fedb-Plank", "fedb-Side_Plank"} and source.is_catalogue
     assert source.path == str(catalogue.resolve())
+    assert source.embedding == f"{Embedder().fingerprint}|{PASSAGE_SCHEME}"  # what made them
 
     catalogue.write_text(json.dumps([record("Plank", "Plank")]))  # Side_Plank is gone
     assert run_ingest_command(settings, catalogue, "free-exercise-db") == 0
