@@ -39,7 +39,7 @@ from spotter.retrieval.knowledge_base import (
     KnowledgeFormatError,
     load_knowledge,
 )
-from spotter.retrieval.passages import PASSAGE_SCHEME, Passage, passages
+from spotter.retrieval.passages import Passage, passages
 from spotter.retrieval.stores import close_vector_store, open_vector_store
 from spotter.retrieval.vector_store import (
     KNOWLEDGE_NAMESPACE,
@@ -158,7 +158,7 @@ async def ingest_documents(
 
 def _version(doc: KnowledgeDocument, embedder_fingerprint: str, lead_only: bool) -> str:
     digest = hashlib.sha256(doc.content_hash.encode())
-    digest.update(f"|{embedder_fingerprint}|{PASSAGE_SCHEME}|lead={lead_only}".encode())
+    digest.update(f"|{embedding_scheme(embedder_fingerprint)}|lead={lead_only}".encode())
     return digest.hexdigest()
 
 
