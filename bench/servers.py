@@ -20,9 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.workload import AUTH_SECRET, SERVER_CORE
-from spotter.retrieval.embedding import Embedder
-from spotter.retrieval.index import index_fingerprint
 from spotter.settings import Settings
+from tests.support.index_cache import cached_knowledge_index
 
 __all__ = ["BASELINE_PYTHON", "REPO", "Server", "built_index", "ensure_baseline_venv", "raise_fd_limit",
            "stop_process"]
@@ -31,7 +30,6 @@ REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO / "bench"
 BASELINE_VENV = BENCH / ".venv-baseline"
 BASELINE_PYTHON = BASELINE_VENV / "bin" / "python"
-CACHE_ROOT = Path(os.environ.get("SPOTTER_TEST_CACHE", Path.home() / ".cache" / "spotter-tests"))
 STARTUP_SECONDS = 180.0
 FD_LIMIT = 20_000
 
@@ -46,21 +44,8 @@ def raise_fd_limit() -> int:
 
 
 def built_index() -> Path:
-    """The cached, built knowledge index (as `service/tests/conftest.py::built_index` makes it)."""
-    settings = Settings.from_env({"SPOTTER_ENV": "development", "SPOTTER_DATA_DIR": str(CACHE_ROOT / "probe")})
-    directory = CACHE_ROOT / f"index-{index_fingerprint(settings, Embedder())[:16]}"
-    if (directory / "index.json").exists():
-        return directory
-    building = directory.with_name(directory.name + ".building")
-    shutil.rmtree(building, ignore_errors=True)
-    subprocess.run(
-        [sys.executable, "-m", "spotter", "index", "--data-dir", str(building)],
-        check=True, env={**os.environ, "SPOTTER_ENV": "development"},
-        stdin=subprocess.DEVNULL, capture_output=True,
-    )
-    shutil.rmtree(directory, ignore_errors=True)
-    building.rename(directory)
-    return directory
+    """The cached, built knowledge index: the one the test session uses."""
+    return cached_knowledge_index()
 
 
 def ensure_baseline_venv() -> Path:

@@ -11,21 +11,15 @@ catalogue, ingested by the real `spotter ingest` (about 70 s on two cores, once 
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from spotter.retrieval.embedding import Embedder
-from spotter.retrieval.index import index_fingerprint
-from spotter.settings import Settings
+from tests.support.index_cache import CACHE_ROOT, cached_build, cached_knowledge_index, run_spotter
 
 pytest_plugins = ["tests.retrieval_fixtures"]
 
-CACHE_ROOT = Path(os.environ.get("SPOTTER_TEST_CACHE", Path.home() / ".cache" / "spotter-tests"))
 REPO_ROOT = Path(__file__).resolve().parents[2]
 #: Real external data, read in place (never copied into the project).
 FREE_EXERCISE_DB = REPO_ROOT / ".." / "shared" / "data" / "free-exercise-db" / "exercises.json"
@@ -41,22 +35,7 @@ _CATALOGUE_INPUTS = (
 @pytest.fixture(scope="session")
 def built_index() -> Path:
     """A data directory holding a fresh knowledge index (read-only: copy it before writing)."""
-    settings = Settings.from_env({"SPOTTER_ENV": "development", "SPOTTER_DATA_DIR": str(CACHE_ROOT / "probe")})
-    directory = CACHE_ROOT / f"index-{index_fingerprint(settings, Embedder())[:16]}"
-    if (directory / "index.json").exists():
-        return directory
-    building = directory.with_name(directory.name + ".building")
-    shutil.rmtree(building, ignore_errors=True)
-    subprocess.run(
-        [sys.executable, "-m", "spotter", "index", "--data-dir", str(building)],
-        check=True,
-        env={**os.environ, "SPOTTER_ENV": "development"},
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-    )
-    shutil.rmtree(directory, ignore_errors=True)
-    building.rename(directory)
-    return directory
+    return cached_knowledge_index()
 
 
 @pytest.fixture(scope="session")
@@ -67,18 +46,9 @@ def catalogue_index(built_index: Path) -> Path:
     for path in _CATALOGUE_INPUTS:
         digest.update(path.read_bytes())
     directory = CACHE_ROOT / f"{built_index.name}-fedb-{digest.hexdigest()[:12]}"
-    if (directory / "index.json").exists():
-        return directory
-    building = directory.with_name(directory.name + ".building")
-    shutil.rmtree(building, ignore_errors=True)
-    shutil.copytree(built_index, building)
-    subprocess.run(
-        [sys.executable, "-m", "spotter", "ingest", str(FREE_EXERCISE_DB), "--format", "free-exercise-db"],
-        check=True,
-        env={**os.environ, "SPOTTER_ENV": "development", "SPOTTER_DATA_DIR": str(building)},
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-    )
-    shutil.rmtree(directory, ignore_errors=True)
-    building.rename(directory)
-    return directory
+
+    def build(building: Path) -> None:
+        shutil.copytree(built_index, building)
+        run_spotter("ingest", str(FREE_EXERCISE_DB), "--format", "free-exercise-db", data_dir=building)
+
+    return cached_build(directory, build)
