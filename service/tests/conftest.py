@@ -10,26 +10,13 @@ catalogue, ingested by the real `spotter ingest` (about 70 s on two cores, once 
 
 from __future__ import annotations
 
-import hashlib
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.support.index_cache import CACHE_ROOT, cached_build, cached_knowledge_index, run_spotter
+from tests.support.index_cache import cached_catalogue_index, cached_knowledge_index
 
 pytest_plugins = ["tests.retrieval_fixtures"]
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-#: Real external data, read in place (never copied into the project).
-FREE_EXERCISE_DB = REPO_ROOT / ".." / "shared" / "data" / "free-exercise-db" / "exercises.json"
-#: What shapes an ingested catalogue besides the index fingerprint: a change rebuilds the cache.
-_CATALOGUE_INPUTS = (
-    FREE_EXERCISE_DB,
-    REPO_ROOT / "service/spotter/retrieval/free_exercise_db.py",
-    REPO_ROOT / "service/spotter/retrieval/ingested_sources.py",
-    REPO_ROOT / "service/spotter/knowledge/vocabulary.yaml",
-)
 
 
 @pytest.fixture(scope="session")
@@ -42,13 +29,4 @@ def built_index() -> Path:
 def catalogue_index(built_index: Path) -> Path:
     """`built_index` plus free-exercise-db ingested with the real `spotter ingest` command into
     the same data directory (vectors and source record), as an operator would (read-only)."""
-    digest = hashlib.sha256()
-    for path in _CATALOGUE_INPUTS:
-        digest.update(path.read_bytes())
-    directory = CACHE_ROOT / f"{built_index.name}-fedb-{digest.hexdigest()[:12]}"
-
-    def build(building: Path) -> None:
-        shutil.copytree(built_index, building)
-        run_spotter("ingest", str(FREE_EXERCISE_DB), "--format", "free-exercise-db", data_dir=building)
-
-    return cached_build(directory, build)
+    return cached_catalogue_index(built_index)

@@ -53,7 +53,8 @@ Mode = Literal["dense", "hybrid"]
 LEXICAL_WEIGHT = 0.25
 #: ...and for an outside catalogue searched through a knowledge bridge, beside similarity
 #: rescaled to 0..1: lexical 2.0, bridge 1.2, fitted by listwise learning-to-rank on 221
-#: questions (four writers) and checked on 40 written blind afterwards (docs/retrieval.md).
+#: questions (tests/support/catalogue_weights.py) and judged on two sets of 40 written blind
+#: outside the fit (docs/retrieval.md).
 CATALOGUE_LEXICAL_WEIGHT = 2.0
 BRIDGE_WEIGHT = 1.2
 #: A workout found by similarity must be at least this close to be shown at all.

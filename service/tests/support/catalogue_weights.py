@@ -1,0 +1,140 @@
+"""Fits the catalogue fusion weights from the evaluation questions (listwise learning-to-rank).
+
+`SpotterRetriever` ranks an outside catalogue by similarity rescaled to 0..1, plus
+`CATALOGUE_LEXICAL_WEIGHT` x the BM25 share, plus `BRIDGE_WEIGHT` x the knowledge bridge's
+score. This finds the weights that make the expected records most likely: for every question,
+each candidate record (the 64 dense, the 20 BM25 and the bridged ones) is described by those
+three scores, and a linear score is fitted to maximise the softmax probability of the expected
+records over the candidates (L2 0.01, 600 gradient steps). It prints the weights as the
+retriever uses them (similarity = 1). docs/retrieval.md records the run the shipped weights
+came from; rerun it when the ranking's parts change:
+
+    .venv/bin/python -m tests.support.catalogue_weights [--exclude blind4,blind5]
+
+It needs the cached indexes the tests build (`index_cache`; about two minutes when cold).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import yaml
+
+from spotter.retrieval.catalogue_search import ScopedKnowledgeStore
+from spotter.retrieval.embedding import Embedder
+from spotter.retrieval.free_exercise_db import ID_PREFIX, load_free_exercise_db
+from spotter.retrieval.knowledge_base import load_knowledge
+from spotter.retrieval.knowledge_bridge import KnowledgeBridge, TitleMatcher
+from spotter.retrieval.lexical import LexicalIndex, terms
+from spotter.retrieval.local_store import LocalVectorStore
+from spotter.retrieval.stores import local_vectors_dir
+from spotter.retrieval.vector_store import KNOWLEDGE_NAMESPACE, VectorStore
+from spotter.retrieval.vocabulary import default_vocabulary
+from tests.support.index_cache import FREE_EXERCISE_DB, cached_catalogue_index, cached_knowledge_index
+
+__all__ = ["RankedCandidates", "fit_listwise", "main"]
+
+QUESTIONS = Path(__file__).resolve().parents[1] / "data/retrieval_eval/free_exercise_db_questions.yaml"
+_DENSE, _LEXICAL = 64, 20  # as the retriever asks (retriever._PASSAGES_PER_QUERY, _LEXICAL_CANDIDATES)
+
+
+@dataclass(frozen=True, slots=True)
+class RankedCandidates:
+    """One question's candidate records: their (similarity, BM25, bridge) scores and which of
+    them the question expects."""
+
+    features: npt.NDArray[np.float64]  # shape (candidates, 3)
+    relevant: npt.NDArray[np.bool_]
+
+
+def fit_listwise(
+    lists: Sequence[RankedCandidates], *, l2: float = 0.01, steps: int = 600, rate: float = 0.5
+) -> npt.NDArray[np.float64]:
+    """Weights maximising the mean log softmax probability of each list's relevant candidates
+    (lists without one are skipped), by full-batch gradient descent."""
+    usable = [c for c in lists if c.relevant.any()]
+    weights = np.zeros(usable[0].features.shape[1])
+    for _ in range(steps):
+        gradient = np.zeros_like(weights)
+        for candidates in usable:
+            scores = candidates.features @ weights
+            chance = np.exp(scores - scores.max())
+            chance /= chance.sum()
+            wanted = chance * candidates.relevant
+            wanted /= wanted.sum()
+            gradient += candidates.features.T @ (chance - wanted)
+        weights -= rate * (gradient / len(usable) + l2 * weights)
+    return weights
+
+
+async def _candidates(
+    question: str, expected: frozenset[str], store: VectorStore, embedder: Embedder,
+    lexical: LexicalIndex, bridge: KnowledgeBridge, titles: TitleMatcher,
+) -> RankedCandidates:  # fmt: skip
+    vocabulary = default_vocabulary()
+    expansion = vocabulary.expansion(question)
+    added = [term for term in expansion if term not in set(terms(question))]
+    text = vocabulary.expanded_question(question, added) if added else question
+    vector = (await embedder.embed_async([text]))[0]
+    dense: dict[str, float] = {}
+    for match in await store.query(KNOWLEDGE_NAMESPACE, vector, _DENSE):
+        dense.setdefault(str(match.metadata.get("doc_id", match.id)), match.score)
+    low, high = min(dense.values()), max(dense.values())
+    found = lexical.search(question, _LEXICAL, expansion)
+    best = found[0][1] if found else 1.0
+    bm25 = {doc_id: score / best for doc_id, score in found}
+    bridged = KnowledgeBridge.catalogue_scores(
+        await bridge.exercises(question, vector, expansion), titles
+    )
+    ids = list(dict.fromkeys([*dense, *bm25, *bridged]))
+    features = np.array([[(dense[i] - low) / (high - low) if i in dense and high > low else 0.0,
+                          bm25.get(i, 0.0), bridged.get(i, 0.0)] for i in ids])  # fmt: skip
+    return RankedCandidates(features, np.array([i in expected for i in ids]))
+
+
+async def _lists(excluded: frozenset[str]) -> list[RankedCandidates]:
+    knowledge = load_knowledge()
+    catalogue = load_free_exercise_db(FREE_EXERCISE_DB)
+    ids = frozenset(doc.id for doc in catalogue)
+    shared = LocalVectorStore(local_vectors_dir(cached_catalogue_index(cached_knowledge_index())))
+    store = ScopedKnowledgeStore(shared, ids, inside=True)
+    bridge = KnowledgeBridge(LocalVectorStore(local_vectors_dir(cached_knowledge_index())), knowledge)
+    lexical, titles = LexicalIndex.from_documents(catalogue), TitleMatcher(catalogue)
+    embedder = Embedder()
+    try:
+        raw = yaml.safe_load(QUESTIONS.read_text(encoding="utf-8"))
+        lists = []
+        for item in raw:
+            if item.get("set") in excluded:
+                continue
+            expected = frozenset(ID_PREFIX + e for e in item["expected"])
+            lists.append(await _candidates(
+                item["question"], expected, store, embedder, lexical, bridge, titles
+            ))  # fmt: skip
+        return lists
+    finally:
+        embedder.close()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Print the fitted weights in the retriever's terms."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--exclude", default="", help="question sets to leave out, e.g. blind4,blind5")
+    args = parser.parse_args(argv)
+    excluded = frozenset(s for s in args.exclude.split(",") if s)
+    lists = asyncio.run(_lists(excluded))
+    similarity, lexical, bridge = fit_listwise(lists)
+    print(f"{len(lists)} questions; similarity : BM25 : bridge = {similarity / lexical:.2f} : 1 : "
+          f"{bridge / lexical:.2f}; as the retriever weighs them (similarity 1.0): "
+          f"CATALOGUE_LEXICAL_WEIGHT = {lexical / similarity:.2f}, "
+          f"BRIDGE_WEIGHT = {bridge / similarity:.2f}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
