@@ -7,7 +7,7 @@ Three sources feed one ranked list:
    similarity plus a weighted, per-query normalised BM25 score; see docs/retrieval.md for why
    this beat reciprocal-rank fusion.
 3. The user's workout namespace (`workout_namespace(user_id)`, no other), by similarity, with
-   slots reserved when the question is about the user's own training.
+   slots reserved when the question is about the user's own training (`hit_merge`).
 A failing store, database or model marks the result `degraded`; `retrieve` never raises.
 """
 
@@ -17,14 +17,22 @@ import asyncio
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date
 from typing import Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from spotter.retrieval.base import RetrievalHit, RetrievalQuery, RetrievalResult
+from spotter.retrieval.hit_merge import (
+    Candidate,
+    merge_hits,
+    metadata_text,
+    similar_workouts,
+    within,
+    workout_hit,
+    workout_hit_id,
+    workout_hit_title,
+)
 from spotter.retrieval.knowledge_base import KnowledgeDocument
 from spotter.retrieval.knowledge_bridge import KnowledgeBridge, TitleMatcher
 from spotter.retrieval.lexical import LexicalIndex, terms
@@ -32,7 +40,6 @@ from spotter.retrieval.passages import Passage, passages
 from spotter.retrieval.timeframe import Latest, TimeFrame, resolve_timeframe
 from spotter.retrieval.vector_store import (
     KNOWLEDGE_NAMESPACE,
-    MetadataValue,
     VectorMatch,
     VectorStore,
     workout_namespace,
@@ -57,10 +64,6 @@ LEXICAL_WEIGHT = 0.25
 #: outside the fit (docs/retrieval.md).
 CATALOGUE_LEXICAL_WEIGHT = 2.0
 BRIDGE_WEIGHT = 1.2
-#: A workout found by similarity must be at least this close to be shown at all.
-MIN_WORKOUT_SIMILARITY = 0.25
-#: ...and this close when the question is not about the user's own training.
-MIN_UNASKED_WORKOUT_SIMILARITY = 0.55
 _PASSAGES_PER_QUERY = 64
 _LEXICAL_CANDIDATES = 20
 _LATEST_PAGES = 5  # "my last leg day" looks back through at most 500 workouts
@@ -82,23 +85,6 @@ class QueryEmbedder(Protocol):
     async def embed_async(
         self, texts: Sequence[str], batch_size: int = 32
     ) -> npt.NDArray[np.float32]: ...
-
-
-def workout_hit_id(workout_id: str) -> str:
-    """The hit id of a workout: `workout:<uuid>`."""
-    return f"workout:{workout_id}"
-
-
-def workout_hit_title(day: date, title: str) -> str:
-    """How a workout is titled in hits: "2026-11-18 · Leg day"."""
-    return f"{day.isoformat()} \u00b7 {title}"
-
-
-@dataclass(frozen=True, slots=True)
-class _Candidate:
-    hit: RetrievalHit
-    similarity: float  # dense cosine; 0.0 for an entry found only by BM25
-    day: date | None = None  # a workout's date
 
 
 class SpotterRetriever:
@@ -184,8 +170,8 @@ class SpotterRetriever:
         except Exception:
             logger.exception("embedding the query failed; retrieval is degraded")
             degraded = True
-        knowledge: list[_Candidate] = []
-        similar: list[_Candidate] = []
+        knowledge: list[Candidate] = []
+        similar: list[Candidate] = []
         bridged: dict[str, float] = {}
         if vector is not None and expanded is not None:
             knowledge_result, workout_result, bridge_result = await asyncio.gather(
@@ -208,7 +194,7 @@ class SpotterRetriever:
                 _log_failure("workout search", workout_result)
                 degraded = True
             else:
-                similar = _similar_workouts(workout_result, personal)
+                similar = similar_workouts(workout_result, personal)
         if self._lexical is not None:
             knowledge = self._fuse(query.text, expansion, knowledge, bridged, top_k)
         try:
@@ -216,11 +202,11 @@ class SpotterRetriever:
         except Exception as exc:
             _log_failure("workout log", exc)
             dated, degraded = [], True
-            similar = _within(frame, similar)  # the log is down: similar workouts stand in
+            similar = within(frame, similar)  # the log is down: similar workouts stand in
         else:
             if frame is not None and self._workouts is not None:
                 similar = []  # the log answered a dated question; similarity would add noise
-        return RetrievalResult(_merge(dated, knowledge, similar, top_k, personal), degraded)
+        return RetrievalResult(merge_hits(dated, knowledge, similar, top_k, personal), degraded)
 
     async def _dated_workouts(
         self, query: RetrievalQuery, frame: TimeFrame | Latest | None
@@ -238,7 +224,7 @@ class SpotterRetriever:
         else:
             latest = await self._latest_matching(query)
             chosen = [] if latest is None else [latest]
-        return [_workout_hit(w.id, w.date, w.title, workout_document_text(w), 1.0) for w in chosen]
+        return [workout_hit(w.id, w.date, w.title, workout_document_text(w), 1.0) for w in chosen]
 
     async def _latest_matching(self, query: RetrievalQuery) -> Workout | None:
         assert self._workouts is not None
@@ -258,18 +244,18 @@ class SpotterRetriever:
                 break
         return None
 
-    def _dense_knowledge(self, matches: Iterable[VectorMatch]) -> list[_Candidate]:
+    def _dense_knowledge(self, matches: Iterable[VectorMatch]) -> list[Candidate]:
         """One candidate per entry, from its best passage (matches arrive best first)."""
         seen: set[str] = set()
-        ranked: list[_Candidate] = []
+        ranked: list[Candidate] = []
         for match in matches:
-            doc_id = _text(match.metadata, "doc_id") or match.id
+            doc_id = metadata_text(match.metadata, "doc_id") or match.id
             if doc_id in seen:
                 continue
             seen.add(doc_id)
-            title = _text(match.metadata, "title") or doc_id
-            hit = RetrievalHit(doc_id, title, "knowledge", match.score, _text(match.metadata, "text"))
-            ranked.append(_Candidate(hit, match.score))
+            title = metadata_text(match.metadata, "title") or doc_id
+            hit = RetrievalHit(doc_id, title, "knowledge", match.score, metadata_text(match.metadata, "text"))
+            ranked.append(Candidate(hit, match.score))
         return ranked
 
     async def _bridged(
@@ -284,10 +270,10 @@ class SpotterRetriever:
         self,
         question: str,
         expansion: Sequence[str],
-        dense: Sequence[_Candidate],
+        dense: Sequence[Candidate],
         bridged: Mapping[str, float],
         top_k: int,
-    ) -> list[_Candidate]:
+    ) -> list[Candidate]:
         """Dense similarity plus weighted BM25 (normalised by the query's best BM25 score),
         plus the bridge's catalogue scores; the best `top_k` (the merge takes no more).
 
@@ -310,7 +296,7 @@ class SpotterRetriever:
         for doc_id, score in bridged.items():
             fused[doc_id] = fused.get(doc_id, 0.0) + BRIDGE_WEIGHT * score
         by_id = {c.hit.id: c for c in dense}
-        ranked: list[_Candidate] = []
+        ranked: list[Candidate] = []
         wanted = frozenset(terms(question))
         for doc_id in sorted(fused, key=lambda i: (-fused[i], i)):
             if len(ranked) >= top_k:
@@ -319,10 +305,10 @@ class SpotterRetriever:
             if found is not None:
                 hit = found.hit
                 scored = RetrievalHit(hit.id, hit.title, hit.source, fused[doc_id], hit.text)
-                ranked.append(_Candidate(scored, found.similarity))
+                ranked.append(Candidate(scored, found.similarity))
         return ranked
 
-    def _lexical_candidate(self, doc_id: str, wanted: frozenset[str]) -> _Candidate | None:
+    def _lexical_candidate(self, doc_id: str, wanted: frozenset[str]) -> Candidate | None:
         """An entry found by BM25 alone, shown by its passage sharing most words with the question."""
         doc = self._documents.get(doc_id)
         if doc is None:
@@ -332,77 +318,7 @@ class SpotterRetriever:
             options = [(p, frozenset(terms(p.embed_text))) for p in passages(doc)]
             self._passage_terms[doc_id] = options
         best = max(options, key=lambda option: len(wanted & option[1]))[0]
-        return _Candidate(RetrievalHit(doc.id, doc.title, "knowledge", 0.0, best.text), 0.0)
-
-
-def _similar_workouts(matches: Iterable[VectorMatch], personal: bool) -> list[_Candidate]:
-    floor = MIN_WORKOUT_SIMILARITY if personal else MIN_UNASKED_WORKOUT_SIMILARITY
-    ranked: list[_Candidate] = []
-    for match in matches:
-        if match.score < floor:
-            continue
-        raw_date = match.metadata.get("date")
-        day = _date_from_int(raw_date) if isinstance(raw_date, int) else None
-        title = _text(match.metadata, "title") or "Workout"
-        text = _text(match.metadata, "text")
-        if day is None:
-            continue
-        hit = _workout_hit(match.id, day, title, text, match.score)
-        ranked.append(_Candidate(hit, match.score, day))
-    return ranked
-
-
-def _within(frame: TimeFrame | Latest | None, similar: list[_Candidate]) -> list[_Candidate]:
-    """The similar workouts that fit the question's dates."""
-    if frame is None:
-        return similar
-    if isinstance(frame, Latest):
-        return similar[:1]
-    return [c for c in similar if c.day is not None and c.day in frame]
-
-
-def _merge(
-    dated: Sequence[RetrievalHit],
-    knowledge: Sequence[_Candidate],
-    similar: Sequence[_Candidate],
-    top_k: int,
-    personal: bool,
-) -> tuple[RetrievalHit, ...]:
-    """Dated workouts first; then knowledge and similar workouts merged by similarity
-    (knowledge keeps its own, possibly fused, order), with up to half of those slots kept for
-    workouts when the question is about the user's own training."""
-    chosen: list[RetrievalHit] = list(dated[:top_k])
-    taken = {hit.id for hit in chosen}
-    workouts = [c for c in similar if c.hit.id not in taken]
-    pending = list(knowledge)
-    slots = top_k - len(chosen)
-    reserved = min(len(workouts), max(1, slots // 2)) if personal else 0
-    while len(chosen) < top_k and (pending or workouts):
-        must = reserved > 0 and reserved >= top_k - len(chosen)
-        if workouts and (must or not pending or workouts[0].similarity > pending[0].similarity):
-            chosen.append(workouts.pop(0).hit)
-            reserved -= 1
-        else:
-            chosen.append(pending.pop(0).hit)
-    return tuple(chosen)
-
-
-def _workout_hit(workout_id: str, day: date, title: str, text: str, score: float) -> RetrievalHit:
-    return RetrievalHit(
-        workout_hit_id(workout_id), workout_hit_title(day, title), "workout", score, text
-    )
-
-
-def _date_from_int(value: int) -> date | None:
-    try:
-        return date(value // 10_000, value // 100 % 100, value % 100)
-    except ValueError:
-        return None
-
-
-def _text(metadata: Mapping[str, MetadataValue], key: str) -> str:
-    value = metadata.get(key)
-    return value if isinstance(value, str) else ""
+        return Candidate(RetrievalHit(doc.id, doc.title, "knowledge", 0.0, best.text), 0.0)
 
 
 def _log_failure(what: str, exc: BaseException) -> None:
