@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from spotter.retrieval.knowledge_base import load_knowledge
+from tests.support.index_cache import FREE_EXERCISE_DB
 from tests.unit.retrieval.test_evaluation import QUESTION_SETS
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
@@ -23,7 +24,6 @@ GUIDES_DIR = REPO_ROOT / "service" / "spotter" / "knowledge" / "guides"
 EVAL_DIR = REPO_ROOT / "service" / "tests" / "data" / "retrieval_eval"
 GUIDE_QUESTIONS = EVAL_DIR / "guide_questions.yaml"
 EXERCISE_QUESTIONS = EVAL_DIR / "free_exercise_db_questions.yaml"
-FREE_EXERCISE_DB = REPO_ROOT.parent / "shared" / "data" / "free-exercise-db" / "exercises.json"
 
 REQUIRED_KEYS = {"id", "title", "kind", "tags"}
 ID_PATTERN = re.compile(r"^guide-[a-z0-9]+(?:-[a-z0-9]+)*$")

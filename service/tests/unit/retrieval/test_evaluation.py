@@ -38,11 +38,9 @@ from spotter.retrieval.stores import local_vectors_dir
 from spotter.retrieval.vector_store import KNOWLEDGE_NAMESPACE, VectorStore
 from spotter.retrieval.vocabulary import default_vocabulary
 from tests.retrieval_fixtures import KnowledgeIndex
+from tests.support.index_cache import FREE_EXERCISE_DB
 
 EVAL_DIR = Path(__file__).resolve().parents[2] / "data" / "retrieval_eval"
-FREE_EXERCISE_DB = Path(__file__).resolve().parents[4] / ".." / "shared" / "data" / (
-    "free-exercise-db/exercises.json"
-)
 MIN_HIT_AT_4 = 0.85
 # The public catalogue's paraphrased questions: the hybrid with the knowledge bridge reaches
 # 0.668 on all 301: 0.785 on the first 65, 0.556 on the 36 written after tuning stopped, 0.700,

@@ -9,11 +9,9 @@ import pytest
 
 from spotter.retrieval.free_exercise_db import document_from_record, load_free_exercise_db
 from spotter.retrieval.knowledge_base import KnowledgeFormatError
+from tests.support.index_cache import FREE_EXERCISE_DB
 
 # Real outside data, read in place (never copied into the project).
-FREE_EXERCISE_DB = Path(__file__).resolve().parents[4] / ".." / "shared" / "data" / (
-    "free-exercise-db/exercises.json"
-)
 
 RECORD = {
     "id": "Barbell_Squat",
