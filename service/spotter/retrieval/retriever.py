@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from spotter.retrieval.base import RetrievalHit, RetrievalQuery, RetrievalResult
+from spotter.retrieval.fusion import FusionScores
 from spotter.retrieval.hit_merge import (
     Candidate,
     merge_hits,
@@ -157,16 +158,7 @@ class SpotterRetriever:
         vector: npt.NDArray[np.float32] | None = None
         expanded: npt.NDArray[np.float32] | None = None
         try:
-            # Knowledge is searched with the vocabulary's words added; the user's own workouts
-            # with the question as asked (their similarity floors were measured that way).
-            # Terms the question already holds ("squats" -> squat) would only embed it twice.
-            asked = set(terms(query.text))
-            added = [term for term in expansion if term not in asked]
-            texts = [query.text]
-            if added:
-                texts.append(self._vocabulary.expanded_question(query.text, added))
-            vectors = await self._embedder.embed_async(texts)
-            vector, expanded = vectors[0], vectors[-1]
+            vector, expanded = await self._embed(query.text, expansion)
         except Exception:
             logger.exception("embedding the query failed; retrieval is degraded")
             degraded = True
@@ -244,6 +236,33 @@ class SpotterRetriever:
                 break
         return None
 
+    async def fusion_scores(self, question: str) -> FusionScores:
+        """The parts hybrid mode weighs for `question`'s knowledge candidates, as `retrieve`
+        computes them (the catalogue weight fit reads these). Raises what the store or the
+        model raises; dense mode has no lexical part."""
+        expansion = self._vocabulary.expansion(question)
+        _, expanded = await self._embed(question, expansion)
+        matches = await self._store.query(KNOWLEDGE_NAMESPACE, expanded, _PASSAGES_PER_QUERY)
+        bridged = await self._bridged(question, expanded, expansion)
+        return self._scores(question, expansion, self._dense_knowledge(matches), bridged)
+
+    async def _embed(
+        self, question: str, expansion: Sequence[str]
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+        """The question as asked, and with the vocabulary's words added, in one forward pass.
+
+        Knowledge is searched with the added words; the user's own workouts with the question
+        as asked (their similarity floors were measured that way). Terms the question already
+        holds ("squats" -> squat) would only embed it twice.
+        """
+        asked = set(terms(question))
+        added = [term for term in expansion if term not in asked]
+        texts = [question]
+        if added:
+            texts.append(self._vocabulary.expanded_question(question, added))
+        vectors = await self._embedder.embed_async(texts)
+        return vectors[0], vectors[-1]
+
     def _dense_knowledge(self, matches: Iterable[VectorMatch]) -> list[Candidate]:
         """One candidate per entry, from its best passage (matches arrive best first)."""
         seen: set[str] = set()
@@ -282,19 +301,10 @@ class SpotterRetriever:
         near-duplicate records apart (docs/retrieval.md). The knowledge base keeps raw cosines
         (rescaled there, it drops from 0.938 to 0.869 hit@4).
         """
-        assert self._lexical is not None
-        lexical = self._lexical.search(question, _LEXICAL_CANDIDATES, expansion)
-        if not lexical and not bridged:
+        scores = self._scores(question, expansion, dense, bridged)
+        if not scores.lexical and not scores.bridge:
             return list(dense)
-        fused = {c.hit.id: c.similarity for c in dense}
-        if self._bridge is not None and fused:
-            low, high = min(fused.values()), max(fused.values())
-            fused = {i: (v - low) / (high - low) if high > low else 1.0 for i, v in fused.items()}
-        best = lexical[0][1] if lexical else 1.0
-        for doc_id, score in lexical:
-            fused[doc_id] = fused.get(doc_id, 0.0) + self._lexical_weight * score / best
-        for doc_id, score in bridged.items():
-            fused[doc_id] = fused.get(doc_id, 0.0) + BRIDGE_WEIGHT * score
+        fused = scores.fused(self._lexical_weight, BRIDGE_WEIGHT)
         by_id = {c.hit.id: c for c in dense}
         ranked: list[Candidate] = []
         wanted = frozenset(terms(question))
@@ -307,6 +317,21 @@ class SpotterRetriever:
                 scored = RetrievalHit(hit.id, hit.title, hit.source, fused[doc_id], hit.text)
                 ranked.append(Candidate(scored, found.similarity))
         return ranked
+
+    def _scores(
+        self,
+        question: str,
+        expansion: Sequence[str],
+        dense: Sequence[Candidate],
+        bridged: Mapping[str, float],
+    ) -> FusionScores:
+        lexical = (
+            self._lexical.search(question, _LEXICAL_CANDIDATES, expansion)
+            if self._lexical is not None
+            else []
+        )
+        similarity = {c.hit.id: c.similarity for c in dense}
+        return FusionScores.of(similarity, lexical, bridged, rescale=self._bridge is not None)
 
     def _lexical_candidate(self, doc_id: str, wanted: frozenset[str]) -> Candidate | None:
         """An entry found by BM25 alone, shown by its passage sharing most words with the question."""

@@ -4,8 +4,9 @@
 `CATALOGUE_LEXICAL_WEIGHT` x the BM25 share, plus `BRIDGE_WEIGHT` x the knowledge bridge's
 score. This finds the weights that make the expected records most likely: for every question,
 each candidate record (the 64 dense, the 20 BM25 and the bridged ones) is described by those
-three scores, and a linear score is fitted to maximise the softmax probability of the expected
-records over the candidates (L2 0.01, 600 gradient steps). It prints the weights as the
+three scores, read from the retriever itself (`SpotterRetriever.fusion_scores`), and a linear
+score is fitted to maximise the softmax probability of the expected records over the
+candidates (L2 0.01, 600 gradient steps). It prints the weights as the
 retriever uses them (similarity = 1). docs/retrieval.md records the run the shipped weights
 came from; rerun it when the ranking's parts change:
 
@@ -29,19 +30,17 @@ import yaml
 from spotter.retrieval.catalogue_search import ScopedKnowledgeStore
 from spotter.retrieval.embedding import Embedder
 from spotter.retrieval.free_exercise_db import ID_PREFIX, load_free_exercise_db
+from spotter.retrieval.fusion import FusionScores
 from spotter.retrieval.knowledge_base import load_knowledge
-from spotter.retrieval.knowledge_bridge import KnowledgeBridge, TitleMatcher
-from spotter.retrieval.lexical import LexicalIndex, terms
+from spotter.retrieval.knowledge_bridge import KnowledgeBridge
 from spotter.retrieval.local_store import LocalVectorStore
+from spotter.retrieval.retriever import SpotterRetriever
 from spotter.retrieval.stores import local_vectors_dir
-from spotter.retrieval.vector_store import KNOWLEDGE_NAMESPACE, VectorStore
-from spotter.retrieval.vocabulary import default_vocabulary
 from tests.support.index_cache import FREE_EXERCISE_DB, cached_catalogue_index, cached_knowledge_index
 
 __all__ = ["RankedCandidates", "fit_listwise", "main"]
 
 QUESTIONS = Path(__file__).resolve().parents[1] / "data/retrieval_eval/free_exercise_db_questions.yaml"
-_DENSE, _LEXICAL = 64, 20  # as the retriever asks (retriever._PASSAGES_PER_QUERY, _LEXICAL_CANDIDATES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,28 +72,10 @@ def fit_listwise(
     return weights
 
 
-async def _candidates(
-    question: str, expected: frozenset[str], store: VectorStore, embedder: Embedder,
-    lexical: LexicalIndex, bridge: KnowledgeBridge, titles: TitleMatcher,
-) -> RankedCandidates:  # fmt: skip
-    vocabulary = default_vocabulary()
-    expansion = vocabulary.expansion(question)
-    added = [term for term in expansion if term not in set(terms(question))]
-    text = vocabulary.expanded_question(question, added) if added else question
-    vector = (await embedder.embed_async([text]))[0]
-    dense: dict[str, float] = {}
-    for match in await store.query(KNOWLEDGE_NAMESPACE, vector, _DENSE):
-        dense.setdefault(str(match.metadata.get("doc_id", match.id)), match.score)
-    low, high = min(dense.values()), max(dense.values())
-    found = lexical.search(question, _LEXICAL, expansion)
-    best = found[0][1] if found else 1.0
-    bm25 = {doc_id: score / best for doc_id, score in found}
-    bridged = KnowledgeBridge.catalogue_scores(
-        await bridge.exercises(question, vector, expansion), titles
-    )
-    ids = list(dict.fromkeys([*dense, *bm25, *bridged]))
-    features = np.array([[(dense[i] - low) / (high - low) if i in dense and high > low else 0.0,
-                          bm25.get(i, 0.0), bridged.get(i, 0.0)] for i in ids])  # fmt: skip
+def _candidates(scores: FusionScores, expected: frozenset[str]) -> RankedCandidates:
+    ids = scores.ids()
+    parts = (scores.similarity, scores.lexical, scores.bridge)
+    features = np.array([[part.get(i, 0.0) for part in parts] for i in ids])
     return RankedCandidates(features, np.array([i in expected for i in ids]))
 
 
@@ -105,8 +86,8 @@ async def _lists(excluded: frozenset[str]) -> list[RankedCandidates]:
     shared = LocalVectorStore(local_vectors_dir(cached_catalogue_index(cached_knowledge_index())))
     store = ScopedKnowledgeStore(shared, ids, inside=True)
     bridge = KnowledgeBridge(LocalVectorStore(local_vectors_dir(cached_knowledge_index())), knowledge)
-    lexical, titles = LexicalIndex.from_documents(catalogue), TitleMatcher(catalogue)
     embedder = Embedder()
+    retriever = SpotterRetriever(store, embedder, documents=catalogue, bridge=bridge)
     try:
         raw = yaml.safe_load(QUESTIONS.read_text(encoding="utf-8"))
         lists = []
@@ -114,9 +95,7 @@ async def _lists(excluded: frozenset[str]) -> list[RankedCandidates]:
             if item.get("set") in excluded:
                 continue
             expected = frozenset(ID_PREFIX + e for e in item["expected"])
-            lists.append(await _candidates(
-                item["question"], expected, store, embedder, lexical, bridge, titles
-            ))  # fmt: skip
+            lists.append(_candidates(await retriever.fusion_scores(item["question"]), expected))
         return lists
     finally:
         embedder.close()
