@@ -2,7 +2,8 @@
 
 Three sources feed one ranked list:
 1. Date-bounded history questions ("what did I squat last week?") are answered from the workout
-   repository by date and ranked first; "my last leg day" takes the newest matching workout.
+   repository by date and ranked first; "my last leg day" takes the newest matching workout
+   (`dated_workouts`).
 2. The knowledge namespace, ranked by dense similarity, or (hybrid mode, the default) by
    similarity plus a weighted, per-query normalised BM25 score; see docs/retrieval.md for why
    this beat reciprocal-rank fusion.
@@ -23,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from spotter.retrieval.base import RetrievalHit, RetrievalQuery, RetrievalResult
+from spotter.retrieval.dated_workouts import dated_workouts
 from spotter.retrieval.fusion import FusionScores
 from spotter.retrieval.hit_merge import (
     Candidate,
@@ -30,7 +32,6 @@ from spotter.retrieval.hit_merge import (
     metadata_text,
     similar_workouts,
     within,
-    workout_hit,
     workout_hit_id,
     workout_hit_title,
 )
@@ -46,8 +47,6 @@ from spotter.retrieval.vector_store import (
     workout_namespace,
 )
 from spotter.retrieval.vocabulary import Vocabulary, default_vocabulary
-from spotter.retrieval.workout_topics import WorkoutTopic, question_topic
-from spotter.workouts.model import Workout, workout_document_text
 from spotter.workouts.repository import WorkoutRepository
 
 __all__ = ["Mode", "QueryEmbedder", "SpotterRetriever", "workout_hit_id", "workout_hit_title"]
@@ -67,8 +66,6 @@ CATALOGUE_LEXICAL_WEIGHT = 2.0
 BRIDGE_WEIGHT = 1.2
 _PASSAGES_PER_QUERY = 64
 _LEXICAL_CANDIDATES = 20
-_LATEST_PAGES = 5  # "my last leg day" looks back through at most 500 workouts
-_LATEST_PAGE_SIZE = 100
 
 # "did I", "have I", "I've", "my last", "how has my ...": the question is about the user's own
 # training history. A bare "my" ("how do I brace my core?") asks for advice, not history.
@@ -138,7 +135,9 @@ class SpotterRetriever:
             return RetrievalResult()
         frame = resolve_timeframe(query.text, query.today)
         # The log is read while the question is embedded; cancelled with us if the turn is.
-        dated_task = asyncio.ensure_future(self._dated_workouts(query, frame))
+        dated_task = asyncio.ensure_future(
+            dated_workouts(self._workouts, query, frame, self._exercise_words)
+        )
         try:
             return await self._retrieve(query, top_k, frame, dated_task)
         finally:
@@ -199,42 +198,6 @@ class SpotterRetriever:
             if frame is not None and self._workouts is not None:
                 similar = []  # the log answered a dated question; similarity would add noise
         return RetrievalResult(merge_hits(dated, knowledge, similar, top_k, personal), degraded)
-
-    async def _dated_workouts(
-        self, query: RetrievalQuery, frame: TimeFrame | Latest | None
-    ) -> list[RetrievalHit]:
-        if frame is None or self._workouts is None:
-            return []
-        if isinstance(frame, TimeFrame):
-            found = await self._workouts.in_range(query.user_id, frame.date_from, frame.date_to)
-            topic = question_topic(query.text, self._exercise_words, found)
-            chosen = sorted(
-                (w for w in found if topic.matches(w)),
-                key=lambda w: (w.date, w.created_at),
-                reverse=True,
-            )
-        else:
-            latest = await self._latest_matching(query)
-            chosen = [] if latest is None else [latest]
-        return [workout_hit(w.id, w.date, w.title, workout_document_text(w), 1.0) for w in chosen]
-
-    async def _latest_matching(self, query: RetrievalQuery) -> Workout | None:
-        assert self._workouts is not None
-        cursor: str | None = None
-        topic: WorkoutTopic | None = None
-        for _ in range(_LATEST_PAGES):
-            page = await self._workouts.list(
-                query.user_id, limit=_LATEST_PAGE_SIZE, cursor=cursor, date_to=query.today
-            )
-            if topic is None:
-                topic = question_topic(query.text, self._exercise_words, page.items)
-            for workout in page.items:  # newest first
-                if topic.matches(workout):
-                    return workout
-            cursor = page.next_cursor
-            if cursor is None:
-                break
-        return None
 
     async def fusion_scores(self, question: str) -> FusionScores:
         """The parts hybrid mode weighs for `question`'s knowledge candidates, as `retrieve`
