@@ -88,7 +88,7 @@ def _token(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _ingest(settings: Settings, args: argparse.Namespace) -> int:
-    from spotter.retrieval.ingest import run_ingest_command
+    from spotter.retrieval.ingest_command import run_ingest_command
 
     return run_ingest_command(settings, args.path, args.format)
 

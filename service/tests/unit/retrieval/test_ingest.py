@@ -12,7 +12,8 @@ import pytest
 import pytest_asyncio
 
 from spotter.retrieval.embedding import Embedder
-from spotter.retrieval.ingest import IngestReport, ingest, remove_documents, run_ingest_command
+from spotter.retrieval.ingest import IngestReport, ingest, remove_documents
+from spotter.retrieval.ingest_command import run_ingest_command
 from spotter.retrieval.knowledge_base import KnowledgeFormatError
 from spotter.retrieval.local_store import LocalVectorStore
 from spotter.retrieval.pinecone_store import PineconeVectorStore

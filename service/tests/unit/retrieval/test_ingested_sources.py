@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from spotter.retrieval.embedding import Embedder
-from spotter.retrieval.ingest import run_ingest_command
+from spotter.retrieval.ingest_command import run_ingest_command
 from spotter.retrieval.ingested_sources import (
     SOURCES_DIR,
     IngestedSourceError,
