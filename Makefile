@@ -14,7 +14,7 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 export REDOCLY_TELEMETRY := off
 export NEXT_TELEMETRY_DISABLED := 1
 
-.PHONY: help install uv system-deps spec lint test test-service run contract bench bench-smoke soak audit clean
+.PHONY: help install uv system-deps spec lint test test-service run contract bench bench-smoke screenshots soak audit clean
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -70,6 +70,9 @@ bench: install ## Run the benchmarks against the baseline and write docs/benchma
 bench-smoke: install ## A few-second run of both benchmark servers and of bench.ab, so the benchmarks cannot rot
 	$(BIN)/python -m bench.run --smoke
 	$(BIN)/python -m bench.ab HEAD --concurrency 4 --rounds 1 --duration 1
+
+screenshots: install system-deps ## Refresh docs/screenshots from the end-to-end suite in Chromium (make test keeps its own)
+	SPOTTER_E2E_SCREENSHOTS=docs npm --prefix $(FRONTEND) run --silent test:e2e
 
 soak: install ## A bounded mixed load with faults against one service: 10 min, figures printed (SPOTTER_SOAK_SECONDS, SPOTTER_SOAK_STREAMS)
 	SPOTTER_SOAK=1 $(PYTEST) -q -p no:cacheprovider service/tests/reliability/test_soak.py

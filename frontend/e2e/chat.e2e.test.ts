@@ -2,7 +2,7 @@
  * Spotter in real Chromium against the real service and the production build, as a person
  * uses it: sign up, ask, follow up, start over, lose memory, stop, log a workout, reconnect,
  * stay private from another user, manage tokens, delete the account. Screenshots of the main
- * states go to docs/screenshots/.
+ * states go to test-results/screenshots/ (docs/screenshots/ with `make screenshots`).
  */
 
 import { randomUUID } from "node:crypto";

@@ -8,7 +8,15 @@ export const REPO = resolve(FRONTEND, "..");
 /** Reused across runs so the service builds its knowledge index once. */
 export const SERVICE_DATA = join(FRONTEND, ".e2e-cache", "service-data");
 export const LOGS = join(FRONTEND, "test-results", "e2e-logs");
-export const SCREENSHOTS = join(REPO, "docs", "screenshots");
+/**
+ * Screenshots of the main states. A test run keeps them with its other results, so `make test`
+ * leaves the work tree clean; `make screenshots` (SPOTTER_E2E_SCREENSHOTS=docs) refreshes the
+ * ones the README shows.
+ */
+export const SCREENSHOTS =
+  process.env.SPOTTER_E2E_SCREENSHOTS === "docs"
+    ? join(REPO, "docs", "screenshots")
+    : join(FRONTEND, "test-results", "screenshots");
 
 export const SERVICE_SECRET = "e2e-service-secret-0123456789abcdefghijklmnop";
 export const AUTH_SECRET = "e2e-auth-secret-0123456789abcdefghijklmnopqrs";
