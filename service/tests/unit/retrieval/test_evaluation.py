@@ -34,7 +34,7 @@ from spotter.retrieval.knowledge_base import KnowledgeDocument, load_knowledge
 from spotter.retrieval.knowledge_bridge import KnowledgeBridge
 from spotter.retrieval.lexical import LexicalIndex, terms
 from spotter.retrieval.local_store import LocalVectorStore
-from spotter.retrieval.retriever import SpotterRetriever
+from spotter.retrieval.retriever import BRIDGE_WEIGHT, CATALOGUE_LEXICAL_WEIGHT, SpotterRetriever
 from spotter.retrieval.stores import local_vectors_dir
 from spotter.retrieval.vector_store import KNOWLEDGE_NAMESPACE, VectorStore
 from spotter.retrieval.vocabulary import default_vocabulary
@@ -288,3 +288,22 @@ def test_free_exercise_db_questions_keep_their_measured_quality(
 )
 def test_free_exercise_db_questions_reach_the_target(catalogue_scores: dict[str, Scores]) -> None:
     assert catalogue_scores["hybrid"].hit_at_4 >= MIN_HIT_AT_4
+
+
+async def test_the_weight_fit_reads_the_parts_the_retriever_ranks_by(
+    catalogue: Catalogue, knowledge_index: KnowledgeIndex
+) -> None:
+    """`fusion_scores` (what tests/support/catalogue_weights.py fits) weighed at the shipped
+    weights orders the catalogue exactly as `retrieve` does."""
+    bridge = KnowledgeBridge(knowledge_index.open_store(), load_knowledge())
+    documents = load_free_exercise_db(FREE_EXERCISE_DB)
+    retriever = SpotterRetriever(
+        catalogue.store, knowledge_index.embedder, None, documents=documents, bridge=bridge
+    )
+    for question in FEDB_QUESTIONS[::19]:
+        fused = (await retriever.fusion_scores(question.text)).fused(
+            CATALOGUE_LEXICAL_WEIGHT, BRIDGE_WEIGHT
+        )
+        expected = sorted(fused, key=lambda i: (-fused[i], i))[:RANKED]
+        found = await retriever_ranker(retriever)(question.text)
+        assert found == expected, question.text
