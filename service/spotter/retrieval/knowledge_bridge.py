@@ -5,7 +5,9 @@ the right one for about nine questions in ten. A catalogue such as free-exercise
 terse records, many near-duplicates) is much harder to search directly. The bridge asks the
 knowledge base first, then points at the catalogue records whose names match its best
 exercises ("Pull-up" -> "Pullups", "Romanian deadlift" -> "Romanian Deadlift"), weighted by
-how rare the shared name words are. The retriever adds these scores to its own ranking.
+how rare the shared name words are, and only at records that work one of the exercise's muscle
+groups (`muscle_groups`: a name alone makes false friends). The retriever adds these scores to
+its own ranking.
 """
 
 from __future__ import annotations
@@ -14,15 +16,17 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from spotter.retrieval.knowledge_base import KnowledgeDocument
 from spotter.retrieval.lexical import LexicalIndex, terms
+from spotter.retrieval.muscle_groups import MuscleGroups, default_muscle_groups, metadata_muscles
 from spotter.retrieval.vector_store import KNOWLEDGE_NAMESPACE, VectorStore
 
-__all__ = ["KnowledgeBridge", "TitleMatcher", "title_terms"]
+__all__ = ["BridgedExercise", "KnowledgeBridge", "TitleMatcher", "title_terms"]
 
 #: How many of the knowledge base's best exercises point into the catalogue.
 BRIDGE_EXERCISES = 3
@@ -41,12 +45,25 @@ def title_terms(title: str) -> frozenset[str]:
     return frozenset(terms(_UP_COMPOUND.sub(r"\1\2", title.lower())))
 
 
+@dataclass(frozen=True, slots=True)
+class BridgedExercise:
+    """One of the knowledge base's best exercises for a question: its name, its weight in
+    (0, 1] (the best is 1) and the catalogue muscle groups it works (empty: not known)."""
+
+    title: str
+    weight: float
+    muscle_groups: frozenset[str] = frozenset()
+
+
 class TitleMatcher:
     """Scores the names of `documents` against another name: IDF-weighted Dice overlap of their
-    words, 1.0 for the same words, lower as either name has words the other lacks."""
+    words, 1.0 for the same words, lower as either name has words the other lacks. Also keeps
+    each document's `muscles`, to tell same-named exercises apart (`works_any`)."""
 
     def __init__(self, documents: Iterable[KnowledgeDocument]) -> None:
+        documents = list(documents)
         self._titles = {doc.id: title_terms(doc.title) for doc in documents}
+        self._muscles = {doc.id: metadata_muscles(doc.metadata) for doc in documents}
         self._by_term: dict[str, list[str]] = {}
         for doc_id, words in self._titles.items():
             for word in words:
@@ -68,6 +85,11 @@ class TitleMatcher:
             result[doc_id] = 2 * shared / (weight_wanted + sum(self._weight(w) for w in words))
         return result
 
+    def works_any(self, doc_id: str, groups: frozenset[str]) -> bool:
+        """Whether the document works one of `groups`; True when either side is not known."""
+        muscles = self._muscles.get(doc_id, frozenset())
+        return not muscles or not groups or bool(muscles & groups)
+
     def _weight(self, word: str) -> float:
         return self._idf.get(word, self._unknown_idf)
 
@@ -79,15 +101,25 @@ class KnowledgeBridge:
     `store` holds the knowledge base's vectors in the knowledge namespace (the shipped index).
     """
 
-    def __init__(self, store: VectorStore, knowledge: Sequence[KnowledgeDocument]) -> None:
+    def __init__(
+        self,
+        store: VectorStore,
+        knowledge: Sequence[KnowledgeDocument],
+        muscle_groups: MuscleGroups | None = None,
+    ) -> None:
         self._store = store
-        self._exercises = {doc.id: doc.title for doc in knowledge if doc.kind == "exercise"}
+        groups = muscle_groups if muscle_groups is not None else default_muscle_groups()
+        self._exercises = {
+            doc.id: (doc.title, groups.of(metadata_muscles(doc.metadata)))
+            for doc in knowledge
+            if doc.kind == "exercise"
+        }
         self._lexical = LexicalIndex.from_documents(knowledge)
 
     async def exercises(
         self, question: str, vector: npt.NDArray[np.float32], expansion: Sequence[str] = ()
-    ) -> list[tuple[str, float]]:
-        """The best exercises' titles with weights in (0, 1], best first."""
+    ) -> list[BridgedExercise]:
+        """The best exercises, best first."""
         matches = await self._store.query(KNOWLEDGE_NAMESPACE, vector, _PASSAGES)
         fused: dict[str, float] = {}
         for match in matches:  # best first: the first passage of an entry is its best
@@ -106,16 +138,22 @@ class KnowledgeBridge:
         if not ranked or ranked[0][1] <= 0:
             return []
         top = ranked[0][1]
-        return [(self._exercises[i], max(s, 0.0) / top) for i, s in ranked]
+        found = []
+        for doc_id, score in ranked:
+            title, groups = self._exercises[doc_id]
+            found.append(BridgedExercise(title, max(score, 0.0) / top, groups))
+        return found
 
     @staticmethod
     def catalogue_scores(
-        exercises: Sequence[tuple[str, float]], matcher: TitleMatcher
+        exercises: Sequence[BridgedExercise], matcher: TitleMatcher
     ) -> Mapping[str, float]:
-        """Each catalogue record's best (exercise weight ** SHARPNESS x name overlap)."""
+        """Each catalogue record's best (exercise weight ** SHARPNESS x name overlap), over the
+        exercises whose muscle groups it works."""
         scores: dict[str, float] = {}
-        for title, weight in exercises:
-            factor = weight**SHARPNESS
-            for doc_id, overlap in matcher.matches(title).items():
-                scores[doc_id] = max(scores.get(doc_id, 0.0), factor * overlap)
+        for exercise in exercises:
+            factor = exercise.weight**SHARPNESS
+            for doc_id, overlap in matcher.matches(exercise.title).items():
+                if matcher.works_any(doc_id, exercise.muscle_groups):
+                    scores[doc_id] = max(scores.get(doc_id, 0.0), factor * overlap)
         return scores
