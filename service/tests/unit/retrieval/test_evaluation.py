@@ -44,8 +44,8 @@ from tests.support.index_cache import FREE_EXERCISE_DB
 EVAL_DIR = Path(__file__).resolve().parents[2] / "data" / "retrieval_eval"
 MIN_HIT_AT_4 = 0.85
 # The public catalogue's paraphrased questions: the hybrid with the knowledge bridge reaches
-# 0.701 on all 421: 0.785 on the first 65, 0.556 on the 36 written after tuning stopped, 0.700,
-# 0.575, 0.675, 0.850, 0.450, 0.800, 0.825 and 0.725 on the eight sets of 40 written blind; the
+# 0.698 on all 421: 0.785 on the first 65, 0.556 on the 36 written after tuning stopped, 0.700,
+# 0.575, 0.675, 0.850, 0.450, 0.800, 0.825 and 0.700 on the eight sets of 40 written blind; the
 # last five were not used to fit the weights (docs/retrieval.md; the floor was 0.70 on the first 101, 0.66 on
 # 141, 0.64 on 181, 0.62 on 221 before the fit, 0.68 on 261 and 0.65 on 301 and 341).
 # These floors guard what is reached today; the 0.85 target stays below as a strict xfail that
@@ -284,7 +284,7 @@ def test_free_exercise_db_questions_keep_their_measured_quality(
 
 
 @pytest.mark.xfail(
-    strict=True, reason="hybrid + knowledge bridge reaches 0.701 here (docs/retrieval.md)"
+    strict=True, reason="hybrid + knowledge bridge reaches 0.698 here (docs/retrieval.md)"
 )
 def test_free_exercise_db_questions_reach_the_target(catalogue_scores: dict[str, Scores]) -> None:
     assert catalogue_scores["hybrid"].hit_at_4 >= MIN_HIT_AT_4
