@@ -25,6 +25,7 @@ __all__ = [
     "knowledge_fingerprint",
     "load_knowledge",
     "parse_knowledge_file",
+    "read_yaml_lists",
 ]
 
 #: The knowledge base shipped inside the package (`spotter/knowledge/{exercises,guides}/*.md`).
@@ -111,6 +112,18 @@ def parse_knowledge_file(path: Path) -> KnowledgeDocument:
     return KnowledgeDocument(
         id=path.stem, title=title.strip(), kind=kind, text=body.strip(), metadata=_extra(meta, path)
     )
+
+
+def read_yaml_lists(path: Path, what: str) -> dict[str, list[object]]:
+    """A YAML file holding a mapping of lists (the vocabulary, the muscle groups); raises
+    KnowledgeFormatError naming the file and `what` it should hold otherwise."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise KnowledgeFormatError(f"{path}: not a readable {what}: {exc}") from None
+    if not isinstance(raw, dict) or not all(isinstance(v, list) for v in raw.values()):
+        raise KnowledgeFormatError(f"{path}: expected {what} as a mapping of lists")
+    return {str(key): value for key, value in raw.items()}
 
 
 def _split_front_matter(raw: str, path: Path) -> tuple[str, str]:

@@ -14,9 +14,7 @@ import functools
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-import yaml
-
-from spotter.retrieval.knowledge_base import KNOWLEDGE_DIR, KnowledgeFormatError
+from spotter.retrieval.knowledge_base import KNOWLEDGE_DIR, KnowledgeFormatError, read_yaml_lists
 from spotter.retrieval.vector_store import MetadataValue
 
 __all__ = [
@@ -64,13 +62,8 @@ class MuscleGroups:
     @classmethod
     def from_file(cls, path: Path) -> MuscleGroups:
         """Read a `muscle name: [groups]` YAML mapping."""
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
-            raise KnowledgeFormatError(f"{path}: {exc}") from exc
-        if not isinstance(raw, dict) or not all(isinstance(v, list) for v in raw.values()):
-            raise KnowledgeFormatError(f"{path}: expected a mapping of muscle -> [groups]")
-        return cls({str(k): [str(g) for g in v] for k, v in raw.items()})
+        raw = read_yaml_lists(path, "muscle -> [groups]")
+        return cls({k: [str(g) for g in v] for k, v in raw.items()})
 
     def knows(self, muscle: str) -> bool:
         """Whether `muscle` is a group or is mapped to groups."""

@@ -15,9 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
-from spotter.retrieval.knowledge_base import KNOWLEDGE_DIR, KnowledgeFormatError
+from spotter.retrieval.knowledge_base import KNOWLEDGE_DIR, KnowledgeFormatError, read_yaml_lists
 from spotter.retrieval.lexical import stem, terms
 
 __all__ = ["VOCABULARY_FILE", "Vocabulary", "default_vocabulary"]
@@ -69,15 +67,12 @@ class Vocabulary:
     @classmethod
     def from_file(cls, path: Path) -> Vocabulary:
         """Parse a vocabulary file; raises KnowledgeFormatError when it is malformed."""
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
-            raise KnowledgeFormatError(f"{path}: not a readable vocabulary: {exc}") from None
-        if not isinstance(raw, dict) or not all(isinstance(v, list) for v in raw.values()):
-            raise KnowledgeFormatError(f"{path}: expected groups of vocabulary entries")
-        if not all(isinstance(e, dict) for v in raw.values() for e in v):
-            raise KnowledgeFormatError(f"{path}: every vocabulary entry must be a mapping")
-        return cls(raw)
+        groups: dict[str, list[dict[str, object]]] = {}
+        for group, entries in read_yaml_lists(path, "vocabulary").items():
+            if not all(isinstance(e, dict) for e in entries):
+                raise KnowledgeFormatError(f"{path}: every vocabulary entry must be a mapping")
+            groups[group] = [e for e in entries if isinstance(e, dict)]
+        return cls(groups)
 
     def expansion(self, text: str) -> list[str]:
         """Catalogue terms (stemmed, in first-match order, no repeats) that `text` implies."""

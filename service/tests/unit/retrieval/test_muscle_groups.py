@@ -38,7 +38,7 @@ def test_a_mapping_to_an_unknown_group_is_refused(tmp_path: Path) -> None:
         MuscleGroups({"pecs": []})
     broken = tmp_path / "groups.yaml"
     broken.write_text("pecs: chest\n", encoding="utf-8")
-    with pytest.raises(KnowledgeFormatError, match="expected a mapping"):
+    with pytest.raises(KnowledgeFormatError, match="mapping of lists"):
         MuscleGroups.from_file(broken)
 
 
