@@ -6,8 +6,8 @@ the knowledge base (ingested once more into a copy, which must add nothing), sea
 the catalogue's part of the namespace and the knowledge bridge. Catalogue scores
 are also printed per group: tuning / held-out (alternate lines of the first 65), new
 (written after the method was frozen), fresh (written blind after the knowledge base grew) and
-blind2 to blind8 (more blind sets; blind4 and blind5 judged the fitted catalogue weights,
-blind6's, blind7's and blind8's exercises were drawn at random).
+blind2 to blind9 (more blind sets; blind4 and blind5 judged the fitted catalogue weights,
+blind6's to blind9's exercises were drawn at random).
 Numbers are recorded in docs/retrieval.md.
 """
 
@@ -44,17 +44,17 @@ from tests.support.index_cache import FREE_EXERCISE_DB
 EVAL_DIR = Path(__file__).resolve().parents[2] / "data" / "retrieval_eval"
 MIN_HIT_AT_4 = 0.85
 # The public catalogue's paraphrased questions: the hybrid with the knowledge bridge reaches
-# 0.698 on all 421: 0.785 on the first 65, 0.556 on the 36 written after tuning stopped, 0.700,
-# 0.575, 0.675, 0.850, 0.450, 0.800, 0.825 and 0.700 on the eight sets of 40 written blind; the
-# last five were not used to fit the weights (docs/retrieval.md; the floor was 0.70 on the first 101, 0.66 on
-# 141, 0.64 on 181, 0.62 on 221 before the fit, 0.68 on 261 and 0.65 on 301 and 341).
+# 0.709 on all 461: 0.785 on the first 65, 0.556 on the 36 written after tuning stopped, 0.700,
+# 0.575, 0.675, 0.850, 0.450, 0.800, 0.825, 0.700 and 0.825 on the nine sets of 40 written blind;
+# the last six were not used to fit the weights (docs/retrieval.md; the floor was 0.70 on the first
+# 101, 0.66 on 141, 0.64 on 181, 0.62 on 221 before the fit, 0.68 on 261 and 0.65 on 301 and 341).
 # These floors guard what is reached today; the 0.85 target stays below as a strict xfail that
 # turns red once it is reached.
 MIN_CATALOGUE_HYBRID = 0.68
 #: Catalogue question sets written after tuning, each reported apart: `new` after the method was
 #: frozen; `fresh` and the `blind` sets blind, by writers who saw neither the knowledge base nor
 #: the code.
-QUESTION_SETS = ("new", "fresh", "blind2", "blind3", "blind4", "blind5", "blind6", "blind7", "blind8")
+QUESTION_SETS = ("new", "fresh", "blind2", "blind3", "blind4", "blind5", "blind6", "blind7", "blind8", "blind9")
 MIN_CATALOGUE_BM25 = 0.55
 RANKED = 10  # MRR looks this far down
 TODAY = date(2026, 11, 18)
@@ -284,7 +284,7 @@ def test_free_exercise_db_questions_keep_their_measured_quality(
 
 
 @pytest.mark.xfail(
-    strict=True, reason="hybrid + knowledge bridge reaches 0.698 here (docs/retrieval.md)"
+    strict=True, reason="hybrid + knowledge bridge reaches 0.709 here (docs/retrieval.md)"
 )
 def test_free_exercise_db_questions_reach_the_target(catalogue_scores: dict[str, Scores]) -> None:
     assert catalogue_scores["hybrid"].hit_at_4 >= MIN_HIT_AT_4
