@@ -106,27 +106,41 @@ FEDB_QUESTIONS = load_questions("free_exercise_db_questions.yaml", ID_PREFIX, gr
 Ranker = Callable[[str], Awaitable[list[str]]]
 
 
-async def evaluate(rank: Ranker, questions: Sequence[Question]) -> Scores:
-    hits, reciprocal, latencies, misses = 0, 0.0, [], []
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One question's run: where its first expected document ranked (None: not in the top
+    RANKED) and how long the ranking took. Kept per question so groups are scored from one run."""
+
+    text: str
+    position: int | None
+    latency_ms: float
+
+
+async def run(rank: Ranker, questions: Sequence[Question]) -> list[Outcome]:
+    outcomes = []
     for question in questions:
         started = time.perf_counter()
         ranked = await rank(question.text)
-        latencies.append((time.perf_counter() - started) * 1000)
+        latency_ms = (time.perf_counter() - started) * 1000
         position = next((i for i, d in enumerate(ranked[:RANKED]) if d in question.expected), None)
-        if position is not None and position < 4:
-            hits += 1
-        else:
-            misses.append(question.text)
-        if position is not None:
-            reciprocal += 1 / (position + 1)
-    latencies.sort()
+        outcomes.append(Outcome(question.text, position, latency_ms))
+    return outcomes
+
+
+def summarize(outcomes: Sequence[Outcome]) -> Scores:
+    found = [o.position for o in outcomes if o.position is not None]
+    latencies = sorted(o.latency_ms for o in outcomes)
     return Scores(
-        hits / len(questions),
-        reciprocal / len(questions),
+        sum(1 for p in found if p < 4) / len(outcomes),
+        sum(1 / (p + 1) for p in found) / len(outcomes),
         statistics.fmean(latencies),
         latencies[int(0.95 * (len(latencies) - 1))],
-        tuple(misses),
+        tuple(o.text for o in outcomes if o.position is None or o.position >= 4),
     )
+
+
+async def evaluate(rank: Ranker, questions: Sequence[Question]) -> Scores:
+    return summarize(await run(rank, questions))
 
 
 def retriever_ranker(retriever: SpotterRetriever) -> Ranker:
@@ -158,15 +172,17 @@ async def scores_for(
         store, embedder, None, documents=documents, mode="hybrid", bridge=bridge
     )
     await embedder.embed_async(["warm-up"])  # the first call loads the weights
+    hybrid_runs = await run(retriever_ranker(hybrid), questions)
+    bm25_runs = await run(bm25_ranker(documents), questions)
     scores = {
         "dense": await evaluate(retriever_ranker(dense), questions),
-        "hybrid": await evaluate(retriever_ranker(hybrid), questions),
-        "bm25": await evaluate(bm25_ranker(documents), questions),
+        "hybrid": summarize(hybrid_runs),
+        "bm25": summarize(bm25_runs),
     }
     for group in sorted({q.group for q in questions if q.group}):
-        part = [q for q in questions if q.group == group]
-        scores[f"hybrid {group} ({len(part)})"] = await evaluate(retriever_ranker(hybrid), part)
-        scores[f"bm25 {group} ({len(part)})"] = await evaluate(bm25_ranker(documents), part)
+        part = [i for i, q in enumerate(questions) if q.group == group]
+        scores[f"hybrid {group} ({len(part)})"] = summarize([hybrid_runs[i] for i in part])
+        scores[f"bm25 {group} ({len(part)})"] = summarize([bm25_runs[i] for i in part])
     return scores
 
 
