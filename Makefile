@@ -42,7 +42,7 @@ lint: install ## ruff, mypy --strict and the spec linters
 
 test: install system-deps ## Set up and run every test (what CI runs), printing each stage's time
 	$(STAGE) lint $(MAKE) --no-print-directory lint
-	$(STAGE) service-tests $(PYTEST) -q -p no:cacheprovider
+	$(STAGE) service-tests $(PYTEST) -q -p no:cacheprovider --durations=15
 	@if [ -f $(FRONTEND)/package.json ]; then \
 	  $(STAGE) frontend-typecheck npm --prefix $(FRONTEND) run --silent typecheck && \
 	  $(STAGE) frontend-lint npm --prefix $(FRONTEND) run --silent lint && \
