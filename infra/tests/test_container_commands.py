@@ -25,11 +25,16 @@ import pytest
 from build_context import IgnoreRules, ignore_file_for
 from dockerfile_syntax import Stage, parse_dockerfile
 from loopback_server import free_port, log_tail, start_server, stop_by_pid, wait_for_ok
+from native_prebuilds import keep_compiled_addons, local_prebuilds_env
 from repo_layout import FRONTEND_DIR, FRONTEND_DOCKERFILE, REPO_ROOT, SERVICE_DOCKERFILE
+
+from tests.support.index_cache import CACHE_ROOT
 
 AUTH_SECRET = "infra-test-secret-that-is-more-than-32-bytes-long"
 CLOUD_RUN_GRACE_SECONDS = 10
 SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
+#: The builder's cache of native addons (see native_prebuilds): what a GitHub download gives a CI builder.
+NPM_PREBUILDS = CACHE_ROOT / "npm-prebuilds"
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,7 +215,10 @@ def frontend_image(tmp_path_factory: pytest.TempPathFactory) -> ImageMirror:
     # The build stages share /app; `host` maps it to the runtime dir, so they map /app by hand.
     # Build steps run in the builder's own environment (its npm cache and config), as
     # `docker build` uses the builder's network and settings; only the stage ENV is added.
+    # Native addons come from the builder's prebuild cache when this machine compiled them before.
     node_env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    node_env |= local_prebuilds_env(FRONTEND_DIR / "package-lock.json", NPM_PREBUILDS)
+    keep_compiled_addons(FRONTEND_DIR, NPM_PREBUILDS, node_env)  # the project's own install's
 
     spec = stages["spec"]
     _copy_context(FRONTEND_DOCKERFILE, spec, app)
@@ -226,6 +234,8 @@ def frontend_image(tmp_path_factory: pytest.TempPathFactory) -> ImageMirror:
             _run(
                 ["sh", "-c", run.arguments], cwd=app / "frontend", env=env, what=f"{name}: {run.arguments}", timeout=900
             )
+        if name == "deps":
+            keep_compiled_addons(app / "frontend", NPM_PREBUILDS, env)
 
     for copy in mirror.runtime.every("COPY"):
         source, target = copy.without_flags().split()
