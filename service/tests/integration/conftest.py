@@ -3,6 +3,7 @@ Anthropic-speaking loopback LLM, and session-scoped Spotter processes (offline a
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -48,13 +49,14 @@ def make_service(
 ) -> Iterator[ServiceFactory]:
     """Start a dedicated service with extra settings: make_service(anthropic=True, SPOTTER_X=...)."""
     started: list[ServiceProcess] = []
+    numbers = itertools.count()  # atomic: tests may start several services from threads at once
 
     def factory(*, anthropic: bool = True, data_dir: Path | None = None, **env: str) -> ServiceProcess:
         settings = {**(spotter_env(llm_server) if anthropic else {}), **env}
-        directory = data_dir or tmp_path / f"service-{len(started)}"
-        service = ServiceProcess(directory, settings, seed_index=built_index).start()
-        started.append(service)
-        return service
+        directory = data_dir or tmp_path / f"service-{next(numbers)}"
+        service = ServiceProcess(directory, settings, seed_index=built_index)
+        started.append(service)  # stopped at the end even when its start-up fails
+        return service.start()
 
     yield factory
     for service in started:

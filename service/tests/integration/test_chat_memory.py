@@ -12,6 +12,10 @@ from tests.support.observe import llm_messages, metric
 from tests.support.service_process import ServiceFactory, ServiceProcess
 from tests.support.sse_client import Chat
 
+#: Short enough to keep the test quick; each idle gap leaves 1.5 s for a turn on a loaded machine.
+TTL_SECONDS = 4
+IDLE_WITHIN_TTL_SECONDS = 2.5
+
 
 def test_the_sixth_request_holds_exactly_the_last_six_messages_plus_the_new_one(
     llm_service: ServiceProcess, anthropic: AnthropicServer
@@ -51,14 +55,16 @@ def test_a_window_of_two_sends_one_exchange_plus_the_new_message(
 def test_ttl_slides_then_expiry_checkpoints_and_the_sweeper_frees_memory(
     make_service: ServiceFactory, anthropic: AnthropicServer
 ) -> None:
-    service = make_service(SPOTTER_MEMORY_TTL_SECONDS="6", SPOTTER_MEMORY_SWEEP_SECONDS="0.5")
+    service = make_service(SPOTTER_MEMORY_TTL_SECONDS=str(TTL_SECONDS), SPOTTER_MEMORY_SWEEP_SECONDS="0.5")
     chat = Chat(service.url)
     for n in range(1, 4):
         assert "checkpoint" not in chat.send(f"sliding {n}").names
         if n < 3:
-            time.sleep(4)
+            time.sleep(IDLE_WITHIN_TTL_SECONDS)  # two idle gaps add up to more than one TTL
     assert metric(service, "spotter_memory_conversations") == 1
-    time.sleep(9)
+    deadline = time.monotonic() + TTL_SECONDS + 5  # the TTL, a sweep, and slack for a loaded machine
+    while metric(service, "spotter_memory_conversations") and time.monotonic() < deadline:
+        time.sleep(0.2)
     assert metric(service, "spotter_memory_conversations") == 0  # the sweeper purged it
     assert metric(service, "spotter_memory_tombstones") == 1
     result = chat.send("after the silence")

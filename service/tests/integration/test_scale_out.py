@@ -18,6 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -210,7 +211,8 @@ def test_redis_down_is_503_with_retry_after_and_recovery_is_automatic(
     make_service: ServiceFactory, disposable_redis_server: RedisServer, anthropic: AnthropicServer
 ) -> None:
     url = disposable_redis_server.url()
-    a, b = make_service(SPOTTER_MEMORY_URL=url), make_service(SPOTTER_MEMORY_URL=url)
+    with ThreadPoolExecutor(2) as starting:  # start-up is slow (index check): overlap the two
+        a, b = starting.map(lambda _: make_service(SPOTTER_MEMORY_URL=url), range(2))
     chat = Chat(a.url)
     assert chat.send("turn 1").done["turn"] == 1
     chat.base_url = b.url
