@@ -22,8 +22,10 @@ help: ## Show this help
 uv: ## Install the pinned uv if it is missing
 	@command -v uv >/dev/null 2>&1 && uv --version | grep -q "$(UV_VERSION)" || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
 
+# Byte-code is compiled once at install (about 10 s; a no-op after): with PYTHONDONTWRITEBYTECODE
+# set, every service a test starts would otherwise recompile the Anthropic SDK (about 2 s each).
 install: uv ## Install everything (idempotent): .venv from uv.lock, the spec tooling, the web app
-	uv sync --frozen --quiet
+	uv sync --frozen --quiet --compile-bytecode
 	cd openapi && npm install --no-audit --no-fund --loglevel=error
 	@if [ -f $(FRONTEND)/package.json ]; then cd $(FRONTEND) && npm install --no-audit --no-fund --loglevel=error; fi
 	cd contract-tests/clients/typescript && npm install --no-audit --no-fund --loglevel=error
