@@ -56,7 +56,7 @@ test: install system-deps ## Set up and run every test (what CI runs), printing 
 
 run: install spec ## Start the service on :8000 and the web app on :3000 with embedded defaults
 	@echo "Service: http://localhost:8000 (docs: /openapi.yaml) — web app: http://localhost:3000"
-	@trap 'kill 0' EXIT INT TERM; \
+	@trap 'trap "" INT TERM; trap - EXIT; kill 0; wait; exit 0' EXIT INT TERM; \
 	SPOTTER_ENV=development $(BIN)/spotter serve --host 127.0.0.1 --port 8000 & \
 	if [ -f $(FRONTEND)/package.json ]; then \
 	  (cd $(FRONTEND) && SPOTTER_ENV=development npm run --silent seed && SPOTTER_ENV=development npm run --silent dev -- --port 3000) & \
