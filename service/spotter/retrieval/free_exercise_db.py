@@ -12,12 +12,15 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
+from spotter.retrieval.catalogue_descriptions import catalogue_descriptions
 from spotter.retrieval.knowledge_base import KnowledgeDocument, KnowledgeFormatError
 from spotter.retrieval.vector_store import MetadataValue
 from spotter.retrieval.vocabulary import default_vocabulary
 
-__all__ = ["ID_PREFIX", "document_from_record", "load_free_exercise_db"]
+__all__ = ["CATALOGUE", "ID_PREFIX", "document_from_record", "load_free_exercise_db"]
 
+#: This format's key in `knowledge/catalogue_descriptions.yaml`.
+CATALOGUE = "free-exercise-db"
 ID_PREFIX = "fedb-"
 _ID = re.compile(r"^[0-9A-Za-z_-]+$")
 
@@ -47,7 +50,8 @@ def document_from_record(
     record: Mapping[str, object], *, where: str = "record"
 ) -> KnowledgeDocument:
     """One exercise: its text opens with the muscles (in plain words too, from the fitness
-    vocabulary) and the equipment, then the steps, then secondary muscles, level and category."""
+    vocabulary), the equipment and the project's everyday description of the record
+    (`catalogue_descriptions`), then the steps, then secondary muscles, level and category."""
     record_id, name = record.get("id"), record.get("name")
     if not isinstance(record_id, str) or not _ID.match(record_id):
         raise KnowledgeFormatError(f"{where}: id must match [0-9A-Za-z_-]+, not {record_id!r}")
@@ -70,6 +74,9 @@ def document_from_record(
         opening.append(f"Works the {worked}.")
     if equipment and equipment != "other":
         opening.append(f"Equipment: {vocabulary.plain(equipment) or equipment}.")
+    described_as = catalogue_descriptions(CATALOGUE).get(record_id)
+    if described_as is not None:
+        opening.extend(described_as.lines(name))
     lines.extend(opening or [name.strip()])
     if steps:
         lines.append("")

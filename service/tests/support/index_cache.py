@@ -38,6 +38,8 @@ FREE_EXERCISE_DB = _REPO / ".." / "shared" / "data" / "free-exercise-db" / "exer
 _CATALOGUE_INPUTS = (
     FREE_EXERCISE_DB,
     _REPO / "service/spotter/retrieval/free_exercise_db.py",
+    _REPO / "service/spotter/retrieval/catalogue_descriptions.py",
+    _REPO / "service/spotter/knowledge/catalogue_descriptions.yaml",
     _REPO / "service/spotter/retrieval/ingested_sources.py",
     _REPO / "service/spotter/knowledge/vocabulary.yaml",
 )

@@ -16,7 +16,7 @@ from __future__ import annotations
 import shutil
 import statistics
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -43,14 +43,12 @@ from tests.support.index_cache import FREE_EXERCISE_DB
 
 EVAL_DIR = Path(__file__).resolve().parents[2] / "data" / "retrieval_eval"
 MIN_HIT_AT_4 = 0.85
-# The public catalogue's paraphrased questions: the hybrid with the knowledge bridge reaches
-# 0.709 on all 461: 0.785 on the first 65, 0.556 on the 36 written after tuning stopped, 0.700,
-# 0.575, 0.675, 0.850, 0.450, 0.800, 0.825, 0.700 and 0.825 on the nine sets of 40 written blind;
-# the last six were not used to fit the weights (docs/retrieval.md; the floor was 0.70 on the first
-# 101, 0.66 on 141, 0.64 on 181, 0.62 on 221 before the fit, 0.68 on 261 and 0.65 on 301 and 341).
-# These floors guard what is reached today; the 0.85 target stays below as a strict xfail that
-# turns red once it is reached.
-MIN_CATALOGUE_HYBRID = 0.68
+# The public catalogue's paraphrased questions: since records carry the project's everyday
+# descriptions (catalogue_descriptions.py) the hybrid with the knowledge bridge reaches 0.920 on
+# all 501 (BM25 0.910); blind10 judged the descriptions (0.750 -> 0.900). Before the
+# descriptions: 0.713 on all 501, 0.709 on the first 461 (docs/retrieval.md has every figure).
+MIN_CATALOGUE_HYBRID = 0.90
+MIN_CATALOGUE_BM25 = 0.88
 #: Catalogue question sets written after tuning, each reported apart: `new` after the method was
 #: frozen; `fresh` and the `blind` sets blind, by writers who saw neither the knowledge base nor
 #: the code.
@@ -58,7 +56,9 @@ QUESTION_SETS = (
     "new", "fresh", "blind2", "blind3", "blind4", "blind5", "blind6", "blind7", "blind8", "blind9",
     "blind10",
 )  # fmt: skip
-MIN_CATALOGUE_BM25 = 0.55
+#: The sets whose exercises were drawn at random from the catalogue, the fairest sample of
+#: "questions about its exercises".
+RANDOM_DRAWS = ("blind6", "blind7", "blind8", "blind9", "blind10")
 RANKED = 10  # MRR looks this far down
 TODAY = date(2026, 11, 18)
 
@@ -168,7 +168,10 @@ def bm25_ranker(documents: Sequence[KnowledgeDocument]) -> Ranker:
 async def scores_for(
     store: VectorStore, knowledge_index: KnowledgeIndex, documents: Sequence[KnowledgeDocument],
     questions: Sequence[Question], bridge: KnowledgeBridge | None = None,
+    unions: Mapping[str, Collection[str]] | None = None,
 ) -> dict[str, Scores]:  # fmt: skip
+    """Dense, hybrid and BM25 scores over `questions`, then hybrid and BM25 per group and per
+    union of groups (`unions`: name -> groups), keyed like "hybrid blind6 (40)"."""
     embedder = knowledge_index.embedder
     dense = SpotterRetriever(store, embedder, None, documents=documents, mode="dense")
     hybrid = SpotterRetriever(
@@ -182,10 +185,11 @@ async def scores_for(
         "hybrid": summarize(hybrid_runs),
         "bm25": summarize(bm25_runs),
     }
-    for group in sorted({q.group for q in questions if q.group}):
-        part = [i for i, q in enumerate(questions) if q.group == group]
-        scores[f"hybrid {group} ({len(part)})"] = summarize([hybrid_runs[i] for i in part])
-        scores[f"bm25 {group} ({len(part)})"] = summarize([bm25_runs[i] for i in part])
+    parts = {group: {group} for group in sorted({q.group for q in questions if q.group})}
+    for name, groups in {**parts, **(unions or {})}.items():
+        part = [i for i, q in enumerate(questions) if q.group in groups]
+        scores[f"hybrid {name} ({len(part)})"] = summarize([hybrid_runs[i] for i in part])
+        scores[f"bm25 {name} ({len(part)})"] = summarize([bm25_runs[i] for i in part])
     return scores
 
 
@@ -283,7 +287,10 @@ async def catalogue_scores(
     assert all(set(q.expected) <= {d.id for d in documents} for q in FEDB_QUESTIONS)
     # The shipped knowledge base (its own index) leads the search into the catalogue.
     bridge = KnowledgeBridge(knowledge_index.open_store(), load_knowledge())
-    return await scores_for(catalogue.store, knowledge_index, documents, FEDB_QUESTIONS, bridge)
+    return await scores_for(
+        catalogue.store, knowledge_index, documents, FEDB_QUESTIONS, bridge,
+        unions={"random draws": RANDOM_DRAWS},
+    )  # fmt: skip
 
 
 def test_free_exercise_db_questions_keep_their_measured_quality(
@@ -302,11 +309,10 @@ def test_free_exercise_db_questions_keep_their_measured_quality(
     assert overlap < 0.3
 
 
-@pytest.mark.xfail(
-    strict=True, reason="hybrid + knowledge bridge reaches 0.709 here (docs/retrieval.md)"
-)
 def test_free_exercise_db_questions_reach_the_target(catalogue_scores: dict[str, Scores]) -> None:
     assert catalogue_scores["hybrid"].hit_at_4 >= MIN_HIT_AT_4
+    drawn = sum(q.group in RANDOM_DRAWS for q in FEDB_QUESTIONS)
+    assert catalogue_scores[f"hybrid random draws ({drawn})"].hit_at_4 >= MIN_HIT_AT_4
 
 
 async def test_the_weight_fit_reads_the_parts_the_retriever_ranks_by(

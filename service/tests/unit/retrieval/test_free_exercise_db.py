@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from spotter.retrieval.free_exercise_db import document_from_record, load_free_exercise_db
+from spotter.retrieval.catalogue_descriptions import catalogue_descriptions
+from spotter.retrieval.free_exercise_db import (
+    CATALOGUE,
+    document_from_record,
+    load_free_exercise_db,
+)
 from spotter.retrieval.knowledge_base import KnowledgeFormatError
 from tests.support.index_cache import FREE_EXERCISE_DB
 
@@ -41,10 +46,14 @@ def test_text_names_muscles_equipment_level_category_and_steps() -> None:
     assert doc.id == "fedb-Barbell_Squat"
     assert doc.title == "Barbell Squat"
     # Plain words open the record (they are what gets embedded); details follow the steps.
+    # The project's everyday description of the record follows (catalogue_descriptions).
+    described = catalogue_descriptions(CATALOGUE)["Barbell_Squat"].lines("Barbell Squat")
+    assert described
     assert doc.text.splitlines() == [
         "# Barbell Squat",
         "Works the quadriceps (front of the thighs).",
         "Equipment: barbell.",
+        *described,
         "",
         "1. Set the bar on a rack.",
         "2. Squat down.",
@@ -58,6 +67,15 @@ def test_text_names_muscles_equipment_level_category_and_steps() -> None:
         "level": "beginner",
         "tags": ["strength"],
     }
+
+
+def test_a_description_written_for_another_name_is_left_out() -> None:
+    # A later catalogue release that renames a record must not carry the old record's words.
+    described = catalogue_descriptions(CATALOGUE)["Barbell_Squat"]
+    renamed = document_from_record({**RECORD, "name": "Barbell Box Squat"})
+    assert described.plain not in renamed.text
+    assert "Also called" not in renamed.text
+    assert described.plain in document_from_record(RECORD).text
 
 
 def test_null_fields_are_left_out() -> None:
