@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from spotter.retrieval.catalogue_descriptions import catalogue_descriptions
@@ -17,7 +17,13 @@ from spotter.retrieval.knowledge_base import KnowledgeDocument, KnowledgeFormatE
 from spotter.retrieval.vector_store import MetadataValue
 from spotter.retrieval.vocabulary import default_vocabulary
 
-__all__ = ["CATALOGUE", "ID_PREFIX", "document_from_record", "load_free_exercise_db"]
+__all__ = [
+    "CATALOGUE",
+    "ID_PREFIX",
+    "document_from_record",
+    "lacking_descriptions",
+    "load_free_exercise_db",
+]
 
 #: This format's key in `knowledge/catalogue_descriptions.yaml`.
 CATALOGUE = "free-exercise-db"
@@ -105,6 +111,19 @@ def document_from_record(
         text="\n".join(lines),
         metadata=metadata,
     )
+
+
+def lacking_descriptions(documents: Iterable[KnowledgeDocument]) -> list[str]:
+    """Ids of stored records whose text lacks the description shipped for them today: they
+    were ingested before it was written or changed, and `spotter ingest` brings them up to
+    date (the source file is needed for that, so start-up can only say so)."""
+    described = catalogue_descriptions(CATALOGUE)
+    lacking = []
+    for doc in documents:
+        description = described.get(doc.id.removeprefix(ID_PREFIX))
+        if description and any(line not in doc.text for line in description.lines(doc.title)):
+            lacking.append(doc.id)
+    return lacking
 
 
 def _described(term: str, plain: str | None) -> str:

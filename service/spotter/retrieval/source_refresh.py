@@ -1,4 +1,5 @@
-"""Re-embeds ingested sources whose vectors another model or passage scheme made.
+"""Re-embeds ingested sources whose vectors another model or passage scheme made, and says
+which catalogue sources predate the everyday descriptions shipped for their records.
 
 The shipped knowledge index rebuilds itself when its fingerprint changes (`index`), but what
 `spotter ingest` added lives only in the store and in its record. After an upgrade that changes
@@ -7,6 +8,10 @@ match questions badly. Start-up therefore compares each record's `embedding` wit
 embedder and re-embeds the stale sources from the documents their records hold (the original
 file may be gone), then rewrites the records. A store that cannot be written leaves the old
 vectors in place with a warning: the service still starts.
+
+A catalogue ingested before its records' everyday descriptions (`catalogue_descriptions`) were
+written or changed cannot be brought up to date from its record alone: the descriptions are
+added to records read from the source file. Start-up logs a warning naming the command instead.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import logging
 from pathlib import Path
 
 from spotter.errors import SpotterError
+from spotter.retrieval.free_exercise_db import CATALOGUE, lacking_descriptions
 from spotter.retrieval.index import build_lock
 from spotter.retrieval.ingest import DocumentEmbedder, ingest_documents
 from spotter.retrieval.ingested_sources import (
@@ -38,11 +44,26 @@ async def refresh_ingested_sources(
     """Every readable source under `data_dir`, each re-embedded first if its vectors are stale."""
     current = embedding_scheme(embedder.fingerprint)
     sources = load_ingested_sources(data_dir)
-    if all(s.embedding == current for s in sources):
-        return sources
-    async with build_lock(data_dir):  # read again: another worker may have just done it
-        sources = load_ingested_sources(data_dir)
-        return [await _refreshed(data_dir, s, store, embedder, current) for s in sources]
+    if any(s.embedding != current for s in sources):
+        async with build_lock(data_dir):  # read again: another worker may have just done it
+            sources = load_ingested_sources(data_dir)
+            sources = [await _refreshed(data_dir, s, store, embedder, current) for s in sources]
+    for source in sources:
+        _warn_if_descriptions_changed(source)
+    return sources
+
+
+def _warn_if_descriptions_changed(source: IngestedSource) -> None:
+    if source.format != CATALOGUE:
+        return
+    lacking = lacking_descriptions(source.documents)
+    if lacking:
+        logger.warning(
+            "ingested source %s: %d records lack the everyday descriptions this release ships "
+            "for them (first %s), so questions in plain words find them less often; run "
+            "`spotter ingest %s --format %s` again", source.key, len(lacking), lacking[0],
+            source.path, source.format,
+        )  # fmt: skip
 
 
 async def _refreshed(

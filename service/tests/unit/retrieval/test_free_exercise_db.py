@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from spotter.retrieval.catalogue_descriptions import catalogue_descriptions
 from spotter.retrieval.free_exercise_db import (
     CATALOGUE,
     document_from_record,
+    lacking_descriptions,
     load_free_exercise_db,
 )
 from spotter.retrieval.knowledge_base import KnowledgeFormatError
@@ -76,6 +78,16 @@ def test_a_description_written_for_another_name_is_left_out() -> None:
     assert described.plain not in renamed.text
     assert "Also called" not in renamed.text
     assert described.plain in document_from_record(RECORD).text
+
+
+def test_records_stored_without_their_description_are_found() -> None:
+    today = load_free_exercise_db(FREE_EXERCISE_DB)
+    assert lacking_descriptions(today) == []
+    described = document_from_record(RECORD)
+    earlier = dataclasses.replace(described, text="# Barbell Squat\nWorks the quadriceps.")
+    renamed = document_from_record({**RECORD, "name": "Barbell Box Squat"})
+    unknown = document_from_record({**RECORD, "id": "Not_In_The_Catalogue"})
+    assert lacking_descriptions([described, earlier, renamed, unknown]) == ["fedb-Barbell_Squat"]
 
 
 def test_null_fields_are_left_out() -> None:

@@ -1,5 +1,6 @@
 """Start-up re-embeds an ingested source whose vectors another model made, once, from the
-documents its record holds; a store that cannot be written leaves it as it was."""
+documents its record holds; a store that cannot be written leaves it as it was. It names a
+catalogue ingested before the descriptions shipped for its records."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 import pytest_asyncio
 
 from spotter.retrieval.embedding import Embedder
+from spotter.retrieval.free_exercise_db import load_free_exercise_db
 from spotter.retrieval.ingest import ingest_documents
 from spotter.retrieval.ingested_sources import (
     embedding_scheme,
@@ -26,6 +28,7 @@ from spotter.retrieval.local_store import LocalVectorStore
 from spotter.retrieval.source_refresh import refresh_ingested_sources
 from spotter.retrieval.stores import local_vectors_dir
 from spotter.retrieval.vector_store import KNOWLEDGE_NAMESPACE, VectorStore
+from tests.support.index_cache import FREE_EXERCISE_DB
 from tests.unit.retrieval.test_query_batching import CountingEmbedder
 
 DOCUMENTS = [
@@ -131,3 +134,30 @@ async def test_a_store_that_cannot_be_written_leaves_the_source_stale_and_start_
     assert "spotter ingest" in caplog.text
     assert source.embedding == embedding_scheme("an-older-model")
     assert load_ingested_sources(tmp_path)[0].embedding == source.embedding  # record untouched
+
+
+async def test_a_catalogue_ingested_before_its_descriptions_is_named_at_start_up(
+    tmp_path: Path, embedder: CountingEmbedder, caplog: pytest.LogCaptureFixture
+) -> None:
+    # DOCUMENTS hold no everyday descriptions, as an earlier release ingested them; the
+    # descriptions are added to records read from the file, so start-up can only say so.
+    store = LocalVectorStore(local_vectors_dir(tmp_path))
+    current = embedding_scheme(embedder.fingerprint)
+    write_ingested_source(tmp_path, tmp_path / "exercises.json", "free-exercise-db", DOCUMENTS,
+                          embedding=current)  # fmt: skip
+    with caplog.at_level(logging.WARNING, logger="spotter.retrieval.source_refresh"):
+        (source,) = await refresh_ingested_sources(tmp_path, store, embedder)
+    assert "lack the everyday descriptions" in caplog.text
+    assert "(first fedb-Barbell_Squat)" in caplog.text
+    assert f"spotter ingest {tmp_path / 'exercises.json'} --format free-exercise-db" in caplog.text
+    assert source.documents == tuple(DOCUMENTS)  # told, not touched
+    assert embedder.passes == []
+
+    # Ingested from the file by this release: nothing to say.
+    caplog.clear()
+    today = load_free_exercise_db(FREE_EXERCISE_DB)[:50]
+    write_ingested_source(tmp_path, tmp_path / "exercises.json", "free-exercise-db", today,
+                          embedding=current)  # fmt: skip
+    with caplog.at_level(logging.WARNING, logger="spotter.retrieval.source_refresh"):
+        await refresh_ingested_sources(tmp_path, store, embedder)
+    assert caplog.text == ""
